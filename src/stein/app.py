@@ -1,0 +1,877 @@
+"""The application object: registration, and the request path from environ to response."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import types
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from .config import Config, ConfigAttribute
+from .ctx import (
+    AppContext,
+    RequestContext,
+    _AppCtxGlobals,
+    _cv_app,
+    _cv_request,
+)
+from .exceptions import (
+    Aborter,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+    RequestRedirect,
+)
+from .json import DefaultJSONProvider, JSONProvider
+from .routing import BuildError, Map, Rule
+from .scaffold import Scaffold, _endpoint_from_view_func
+from .sessions import SecureCookieSessionInterface, SessionInterface
+from .wrappers import Request, Response, _ClosingIterator
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Set by ``stein.signals`` when it is imported; ``None`` means no receiver can exist.
+signals: Any = None
+
+_CoroutineType = types.CoroutineType
+_loops = threading.local()
+
+
+def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
+def _run_coroutine(coro: Any) -> Any:
+    """Run a coroutine to completion on this thread's event loop (made once, then reused)."""
+    loop = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        import asyncio
+
+        loop = _loops.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coro)
+
+
+class Stein(Scaffold):
+    """The application: a WSGI callable (``app(environ, start_response)``) that holds the
+    routes, hooks, error handlers and config.
+
+    >>> from stein import Stein
+    >>> app = Stein(__name__)
+    >>> @app.route("/")
+    ... def index():
+    ...     return "Hello"
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    config_class = Config
+    url_rule_class = Rule
+    url_map_class = Map
+    app_ctx_globals_class = _AppCtxGlobals
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    aborter_class = Aborter
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+    test_client_class: type | None = None
+    test_cli_runner_class: type | None = None
+    jinja_options: dict[str, Any] = {}
+
+    default_config: dict[str, Any] = {
+        "DEBUG": None,
+        "TESTING": False,
+        "PROPAGATE_EXCEPTIONS": None,
+        "SECRET_KEY": None,
+        "SECRET_KEY_FALLBACKS": None,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+        "USE_X_SENDFILE": False,
+        "TRUSTED_HOSTS": None,
+        "SERVER_NAME": None,
+        "APPLICATION_ROOT": "/",
+        "SESSION_COOKIE_NAME": "session",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_COOKIE_PATH": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_COOKIE_PARTITIONED": False,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        # Bounded by default: an internet-facing app should not read unbounded bodies.
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 500_000,
+        "MAX_FORM_PARTS": 1_000,
+        "SEND_FILE_MAX_AGE_DEFAULT": None,
+        "TRAP_BAD_REQUEST_ERRORS": None,
+        "TRAP_HTTP_EXCEPTIONS": False,
+        "EXPLAIN_TEMPLATE_LOADING": False,
+        "PREFERRED_URL_SCHEME": "http",
+        "TEMPLATES_AUTO_RELOAD": None,
+        "MAX_COOKIE_SIZE": 4093,
+        "PROVIDE_AUTOMATIC_OPTIONS": True,
+    }
+
+    secret_key = ConfigAttribute("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute("PERMANENT_SESSION_LIFETIME", _make_timedelta)
+    testing = ConfigAttribute("TESTING")
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        if instance_path is None:
+            instance_path = os.path.join(self.root_path, "instance")
+        elif not os.path.isabs(instance_path):
+            raise ValueError("If an instance path is provided it must be absolute.")
+        self.instance_path = instance_path
+        self.config = self.make_config(instance_relative_config)
+        self.aborter = self.aborter_class()
+        self.json: JSONProvider = self.json_provider_class(self)
+        self.url_build_error_handlers: list[Callable[..., Any]] = []
+        self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
+        self.shell_context_processors: list[Callable[..., Any]] = []
+        self.blueprints: dict[str, Any] = {}
+        self.extensions: dict[str, Any] = {}
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
+        self._got_first_request = False
+        self._jinja_env: Any = None
+        self._template_filters: dict[str, Callable[..., Any]] = {}
+        self._template_globals: dict[str, Any] = {}
+        self._template_tests: dict[str, Callable[..., Any]] = {}
+        self._cli: Any = None
+        if self.has_static_folder:
+            assert bool(static_host) == host_matching, (
+                "Invalid static_host/host_matching combination"
+            )
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>", endpoint="static", host=static_host,
+                view_func=lambda **kw: self.send_static_file(**kw),
+            )
+
+    # -- identity and config -----------------------------------------------------------
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        """The import name, or the script's file name when run as ``__main__``."""
+        if self.import_name == "__main__":
+            fn = getattr(sys.modules["__main__"], "__file__", None)
+            if fn is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(fn))[0]
+        return self.import_name
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        root_path = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = os.environ.get("STEIN_DEBUG", "").lower() in ("1", "true", "yes", "on")
+        return self.config_class(root_path, defaults)
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode (``DEBUG``): tracebacks in the dev server, template reloading."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None and self._jinja_env is not None:
+            self._jinja_env.auto_reload = value
+
+    @property
+    def logger(self) -> logging.Logger:
+        """A standard logger named after the app, with a stderr handler if none is set up."""
+        logger = self.__dict__.get("_logger")
+        if logger is None:
+            from .logging import create_logger
+
+            logger = self.__dict__["_logger"] = create_logger(self)
+        return logger
+
+    def open_instance_resource(self, resource: str, mode: str = "rb", encoding: str | None = "utf-8") -> Any:
+        """Open a file in the instance folder (for reading or writing)."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    @property
+    def cli(self) -> Any:  # type: ignore[override]
+        """The app's click command group (``@app.cli.command()``); click loads on first use."""
+        if self._cli is None:
+            from .cli import AppGroup
+
+            self._cli = AppGroup(self.name)
+        return self._cli
+
+    @cli.setter
+    def cli(self, value: Any) -> None:
+        self._cli = value
+
+    # -- registration ------------------------------------------------------------------
+
+    def add_url_rule(self, rule: str, endpoint: str | None = None,
+                     view_func: Callable[..., Any] | None = None,
+                     provide_automatic_options: bool | None = None, **options: Any) -> None:
+        """Connect a URL rule to an endpoint and its view function (what ``route`` calls)."""
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError("Allowed methods must be a list of strings, for example: @app.route(..., methods=['POST'])")
+        methods = {m.upper() for m in methods}
+        required = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            provide_automatic_options = (
+                "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]
+            )
+        if provide_automatic_options:
+            required.add("OPTIONS")
+        methods |= required
+        rule_obj = self.url_rule_class(rule, methods=methods, **options)
+        rule_obj.provide_automatic_options = bool(provide_automatic_options)
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            old = self.view_functions.get(endpoint)
+            if old is not None and old != view_func:
+                raise AssertionError(
+                    f"View function mapping is overwriting an existing endpoint function: {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+
+    def teardown_appcontext(self, f: F) -> F:
+        """Run ``f(exc)`` when the app context ends (after every request, too)."""
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    def shell_context_processor(self, f: F) -> F:
+        """``f()`` returns a dict of names for ``stein shell``."""
+        self.shell_context_processors.append(f)
+        return f
+
+    def make_shell_context(self) -> dict[str, Any]:
+        from .ctx import g
+
+        rv: dict[str, Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            rv.update(processor())
+        return rv
+
+    def register_blueprint(self, blueprint: Any, **options: Any) -> None:
+        """Register a :class:`~stein.Blueprint`; options override the blueprint's own
+        (``url_prefix``, ``subdomain``, ``url_defaults``, ``name``)."""
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> Iterator[Any]:
+        return iter(self.blueprints.values())
+
+    # -- templates (Jinja2 is imported on first render, not here) -------------------
+
+    def template_filter(self, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function as a Jinja filter."""
+
+        def decorator(f: F) -> F:
+            self.add_template_filter(f, name=name)
+            return f
+
+        return decorator
+
+    def add_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
+        self._template_filters[name or f.__name__] = f
+        if self._jinja_env is not None:
+            self._jinja_env.filters[name or f.__name__] = f
+
+    def template_test(self, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function as a Jinja test."""
+
+        def decorator(f: F) -> F:
+            self.add_template_test(f, name=name)
+            return f
+
+        return decorator
+
+    def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
+        self._template_tests[name or f.__name__] = f
+        if self._jinja_env is not None:
+            self._jinja_env.tests[name or f.__name__] = f
+
+    def template_global(self, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function as a Jinja global."""
+
+        def decorator(f: F) -> F:
+            self.add_template_global(f, name=name)
+            return f
+
+        return decorator
+
+    def add_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
+        self._template_globals[name or f.__name__] = f
+        if self._jinja_env is not None:
+            self._jinja_env.globals[name or f.__name__] = f
+
+    @property
+    def jinja_env(self) -> Any:
+        """The Jinja environment, created on first use."""
+        env = self._jinja_env
+        if env is None:
+            env = self._jinja_env = self.create_jinja_environment()
+        return env
+
+    def create_jinja_environment(self) -> Any:
+        from .templating import create_environment
+
+        return create_environment(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Autoescape ``.html``, ``.htm``, ``.xml``, ``.xhtml``, ``.svg`` and string templates."""
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    def update_template_context(self, context: dict[str, Any]) -> None:
+        """Add the context processors' values (app's and current blueprints') to ``context``."""
+        names: Iterable[str | None] = (None,)
+        ctx = _cv_request.get(None)
+        if ctx is not None:
+            names = (None, *reversed(ctx.request.blueprints))
+        orig = context.copy()
+        for name in names:
+            for func in self.template_context_processors.get(name, ()):
+                context.update(self.ensure_sync(func)())
+        context.update(orig)
+
+    # -- contexts ----------------------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """A new app context: ``with app.app_context(): ...``."""
+        return AppContext(self)
+
+    def request_context(self, environ: dict[str, Any]) -> RequestContext:
+        ctx = RequestContext(self, environ)
+        self._match_request(ctx.request)
+        return ctx
+
+    def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
+        """A request context for a request built like the test client's arguments."""
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
+        return self.request_context(builder.get_environ())
+
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> Any:
+        """A :class:`~stein.testing.TestClient` for this app."""
+        cls = self.test_client_class
+        if cls is None:
+            from .testing import TestClient as cls  # type: ignore[assignment]
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)  # type: ignore[misc]
+
+    def test_cli_runner(self, **kwargs: Any) -> Any:
+        """A click runner that invokes ``app.cli`` commands."""
+        cls = self.test_cli_runner_class
+        if cls is None:
+            from .testing import SteinCliRunner as cls  # type: ignore[assignment]
+        return cls(self, **kwargs)  # type: ignore[misc]
+
+    # -- async -------------------------------------------------------------------------
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """``func`` itself, or for a coroutine function a sync wrapper that runs it."""
+        import inspect
+
+        if inspect.iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``func`` on this thread's reused event loop."""
+        from functools import wraps
+
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return _run_coroutine(func(*args, **kwargs))
+
+        return wrapper
+
+    # -- the request path --------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The WSGI entry point (wrap ``wsgi_app`` for middleware, not this)."""
+        return self.wsgi_app(environ, start_response)
+
+    def _match_request(self, request: Request) -> None:
+        try:
+            url_map = self.url_map
+            domain = self._domain_for(request) if url_map._plain is None else ""
+            rule, args = url_map.match(request.path, request.method, domain)
+            request.url_rule = rule
+            request.view_args = args
+        except HTTPException as e:
+            request.routing_exception = e
+
+    def _domain_for(self, request: Request) -> str:
+        host = request.host.lower()
+        if self.url_map.host_matching:
+            return host
+        server_name = self.config["SERVER_NAME"]
+        if not server_name:
+            return ""
+        server_name = server_name.lower()
+        if ":" not in server_name and ":" in host:
+            host = host.rsplit(":", 1)[0]
+        if host == server_name:
+            return ""
+        if host.endswith("." + server_name):
+            return host[: -len(server_name) - 1]
+        return "<invalid>"
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Handle one request: route, hooks, view, response, teardown."""
+        request = self.request_class(environ)
+        ctx = RequestContext(self, environ, request)
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not self:
+            app_ctx = AppContext(self)
+            t_app = _cv_app.set(app_ctx)
+        else:
+            t_app = None
+        t_req = _cv_request.set(ctx)
+        error: BaseException | None = None
+        deferred = False
+        try:
+            self._match_request(request)
+            try:
+                response = self.full_dispatch_request()
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except BaseException:
+                error = sys.exc_info()[1]
+                raise
+            body = response(environ, start_response)
+            preserve = environ.get("stein._preserve_context")
+            if preserve is not None:
+                deferred = True
+                preserve.append(lambda exc=None: self._end_request(ctx, exc, t_req, t_app))
+            elif ctx._deferred:
+                # stream_with_context: the context ends when the server closes the body.
+                deferred = True
+                close = getattr(body, "close", None)
+
+                def end() -> None:
+                    try:
+                        if close is not None:
+                            close()
+                    finally:
+                        self._end_request(ctx, None, t_req, t_app, reset=False)
+
+                return _ClosingIterator(body, end)
+            return body
+        finally:
+            if not deferred:
+                self._end_request(ctx, error, t_req, t_app)
+
+    def _end_request(self, ctx: RequestContext, error: BaseException | None,
+                     t_req: Any, t_app: Any, reset: bool = True) -> None:
+        try:
+            if self.teardown_request_funcs or signals is not None:
+                self.do_teardown_request(error)
+            if "files" in ctx.request.__dict__:
+                ctx.request.close()
+            if t_app is not None and (self.teardown_appcontext_funcs or signals is not None):
+                self.do_teardown_appcontext(error)
+        finally:
+            if reset:
+                _cv_request.reset(t_req)
+                if t_app is not None:
+                    _cv_app.reset(t_app)
+
+    def full_dispatch_request(self) -> Response:
+        """Before-request hooks, the view, then :meth:`finalize_request`."""
+        if signals is not None and signals.request_started.receivers:
+            signals.request_started.send(self, _async_wrapper=self.ensure_sync)
+        try:
+            rv = None
+            if self.before_request_funcs or self.url_value_preprocessors:
+                rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def preprocess_request(self) -> Any:
+        """Run URL value preprocessors and ``before_request`` hooks; a value ends the request."""
+        request = _cv_request.get().request
+        names = (None, *reversed(request.blueprints))
+        for name in names:
+            for url_func in self.url_value_preprocessors.get(name, ()):
+                url_func(request.endpoint, request.view_args)
+        for name in names:
+            for before_func in self.before_request_funcs.get(name, ()):
+                rv = before_func()
+                if rv.__class__ is _CoroutineType:
+                    rv = _run_coroutine(rv)
+                if rv is not None:
+                    return rv
+        return None
+
+    def raise_routing_exception(self, request: Request) -> None:
+        exc = request.routing_exception
+        if isinstance(exc, RequestRedirect) and exc.new_url.startswith("/"):
+            qs = request.environ.get("QUERY_STRING")
+            from urllib.parse import quote
+
+            exc.new_url = request.script_root + quote(exc.new_url) + (f"?{qs}" if qs else "")
+        raise exc  # type: ignore[misc]
+
+    def dispatch_request(self) -> Any:
+        """Call the view of the matched rule (or raise the routing error)."""
+        request = _cv_request.get().request
+        if request.routing_exception is not None:
+            self.raise_routing_exception(request)
+        rule = request.url_rule
+        if rule.provide_automatic_options and request.method == "OPTIONS":
+            return self.make_default_options_response()
+        rv = self.view_functions[rule.endpoint](**request.view_args)
+        if rv.__class__ is _CoroutineType:
+            rv = _run_coroutine(rv)
+        return rv
+
+    def make_default_options_response(self) -> Response:
+        """The automatic ``OPTIONS`` answer: 200 with ``Allow``."""
+        request = _cv_request.get().request
+        domain = self._domain_for(request) if self.url_map._plain is None else ""
+        methods = self.url_map.allowed_methods(request.path, domain)
+        rv = self.response_class()
+        rv.headers.set("Allow", ", ".join(methods))
+        return rv
+
+    def finalize_request(self, rv: Any, from_error_handler: bool = False) -> Response:
+        """Make a response from ``rv`` and run the after-request processing."""
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            if signals is not None and signals.request_finished.receivers:
+                signals.request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        return response
+
+    def process_response(self, response: Response) -> Response:
+        """``after_this_request`` callbacks, ``after_request`` hooks, then the session save."""
+        ctx = _cv_request.get()
+        if ctx._after_request_functions:
+            for func in ctx._after_request_functions:
+                response = self.ensure_sync(func)(response)
+        if self.after_request_funcs:
+            for name in (*ctx.request.blueprints, None):
+                for func in reversed(self.after_request_funcs.get(name, ())):
+                    response = self.ensure_sync(func)(response)
+        session = ctx._session
+        if session is None:
+            # Refresh a permanent session's cookie even when the view did not touch it.
+            cookie = ctx.request.environ.get("HTTP_COOKIE")
+            if cookie and self.config["SESSION_REFRESH_EACH_REQUEST"] and \
+                    self.config["SESSION_COOKIE_NAME"] + "=" in cookie:
+                session = ctx.session
+                if not session.permanent:
+                    session = None
+        if session is not None and not self.session_interface.is_null_session(session):
+            self.session_interface.save_session(self, session, response)
+        return response
+
+    def make_response(self, rv: Any) -> Response:
+        """Turn a view's return value into a response.
+
+        ``str``/``bytes`` -> body; ``dict``/``list`` -> JSON; a generator -> streamed body;
+        a ``Response`` or WSGI app as is; ``(body, status)``, ``(body, headers)`` or
+        ``(body, status, headers)`` tuples.
+        """
+        cls = rv.__class__
+        if cls is str or cls is bytes:
+            return self.response_class(rv)
+        if isinstance(rv, Response):
+            return rv
+        status = headers = None
+        if cls is tuple:
+            n = len(rv)
+            if n == 3:
+                rv, status, headers = rv
+            elif n == 2:
+                if isinstance(rv[1], (dict, tuple, list)) or hasattr(rv[1], "items") or \
+                        rv[1].__class__.__name__ == "Headers":
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple. The tuple must"
+                    " have the form (body, status, headers), (body, status), or (body, headers)."
+                )
+        if rv is None:
+            endpoint = _cv_request.get().request.endpoint
+            raise TypeError(
+                f"The view function for {endpoint!r} did not return a valid response. The"
+                " function either returned None or ended without a return statement."
+            )
+        if not isinstance(rv, Response):
+            if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, Iterator):
+                rv = self.response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                rv = self.json.response(rv)
+            elif isinstance(rv, HTTPException):
+                rv = rv.get_response(_cv_request.get().request.environ)
+            elif callable(rv):
+                try:
+                    rv = self.response_class.force_type(rv, _cv_request.get().request.environ)
+                except TypeError as e:
+                    raise TypeError(
+                        f"{e}\nThe view function did not return a valid response. The return type"
+                        f" must be a string, dict, list, tuple with headers or status, Response"
+                        f" instance, or WSGI callable, but it was a {type(rv).__name__}."
+                    ).with_traceback(sys.exc_info()[2]) from None
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response. The return type must be"
+                    " a string, dict, list, tuple with headers or status, Response instance, or"
+                    f" WSGI callable, but it was a {type(rv).__name__}."
+                )
+        if status is not None:
+            if isinstance(status, (str, bytes)):
+                rv.status = status.decode() if isinstance(status, bytes) else status
+            else:
+                rv.status_code = status
+        if headers:
+            rv.headers.update(headers)
+        return rv
+
+    # -- errors ------------------------------------------------------------------------
+
+    def _find_error_handler(self, e: Exception, blueprints: tuple[str, ...]) -> Callable[..., Any] | None:
+        if not self.error_handler_spec:
+            return None
+        exc_class = type(e)
+        code = e.code if isinstance(e, HTTPException) else None
+        names = (*blueprints, None)
+        for c in (code, None) if code is not None else (None,):
+            for name in names:
+                handler_map = self.error_handler_spec.get(name, {}).get(c)
+                if not handler_map:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Whether an HTTP error should propagate like any exception (for debugging)."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+            return True
+        if trap_bad_request:
+            from .exceptions import BadRequest
+
+            return isinstance(e, BadRequest)
+        return False
+
+    def handle_http_exception(self, e: HTTPException) -> Any:
+        """Find a handler for an HTTP error, or let it become its own response."""
+        if e.code is None or isinstance(e, RequestRedirect):
+            return e
+        handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
+        if handler is None:
+            return e
+        return self.ensure_sync(handler)(e)
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        """Handle an exception raised in a view or hook with its registered handler."""
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            return self.handle_http_exception(e)
+        handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
+        if handler is None:
+            raise e
+        return self.ensure_sync(handler)(e)
+
+    def handle_exception(self, e: Exception) -> Response:
+        """An exception no handler took: a 500 (or re-raised with ``PROPAGATE_EXCEPTIONS``,
+        which testing and debug mode turn on)."""
+        exc_info = sys.exc_info()
+        if signals is not None and signals.got_request_exception.receivers:
+            signals.got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            if exc_info[1] is e:
+                raise
+            raise e
+        self.log_exception(exc_info)
+        server_error: Any = InternalServerError(original_exception=e)
+        ctx = _cv_request.get(None)
+        handler = self._find_error_handler(server_error, ctx.request.blueprints if ctx else ())
+        if handler is not None:
+            server_error = self.ensure_sync(handler)(server_error)
+        return self.finalize_request(server_error, from_error_handler=True)
+
+    def log_exception(self, exc_info: Any) -> None:
+        ctx = _cv_request.get(None)
+        where = f"{ctx.request.path} [{ctx.request.method}]" if ctx is not None else "?"
+        self.logger.error(f"Exception on {where}", exc_info=exc_info)
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:
+        """Run ``teardown_request`` functions (current blueprints first, then the app's)."""
+        ctx = _cv_request.get()
+        for name in (*ctx.request.blueprints, None):
+            for func in reversed(self.teardown_request_funcs.get(name, ())):
+                self.ensure_sync(func)(exc)
+        if signals is not None and signals.request_tearing_down.receivers:
+            signals.request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        """Run ``teardown_appcontext`` functions, last registered first."""
+        for func in reversed(self.teardown_appcontext_funcs):
+            self.ensure_sync(func)(exc)
+        if signals is not None and signals.appcontext_tearing_down.receivers:
+            signals.appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    # -- URLs --------------------------------------------------------------------------
+
+    def create_url_adapter(self, request: Request | None) -> Any:
+        """A :class:`~stein.urls.URLAdapter` for building URLs for ``request`` (or, without
+        one, from ``SERVER_NAME``; ``None`` when that is not set)."""
+        from .urls import URLAdapter
+
+        if request is not None:
+            subdomain = self._domain_for(request) if self.url_map._plain is None else ""
+            if subdomain == "<invalid>":
+                subdomain = ""
+            return URLAdapter(self.url_map, request.host, request.script_root, request.scheme,
+                              subdomain, self.config["SERVER_NAME"])
+        server_name = self.config["SERVER_NAME"]
+        if server_name is None:
+            return None
+        return URLAdapter(self.url_map, server_name, self.config["APPLICATION_ROOT"],
+                          self.config["PREFERRED_URL_SCHEME"], "", server_name)
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Run ``url_defaults`` functions of the app and the endpoint's blueprints."""
+        names: tuple[str | None, ...] = (None,)
+        if "." in endpoint:
+            parts = endpoint.split(".")[:-1]
+            names = (None, *(".".join(parts[:i]) for i in range(1, len(parts) + 1)))
+        for name in names:
+            for func in self.url_default_functions.get(name, ()):
+                func(endpoint, values)
+
+    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+        """Ask ``url_build_error_handlers`` for a URL, else re-raise the error."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if rv is not None:
+                    return rv  # type: ignore[no-any-return]
+        if error is sys.exc_info()[1]:
+            raise
+        raise error
+
+    def url_for(self, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+                _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
+        """Build the URL of ``endpoint``; extra values go to the query string.
+
+        ``'.name'`` is relative to the current blueprint. Outside a request, ``SERVER_NAME``
+        must be set and the URL is external.
+        """
+        req_ctx = _cv_request.get(None)
+        if req_ctx is not None:
+            adapter = req_ctx.url_adapter
+            if adapter is None:
+                adapter = req_ctx.url_adapter = self.create_url_adapter(req_ctx.request)
+            if endpoint[:1] == ".":
+                bp = req_ctx.request.blueprint
+                endpoint = f"{bp}{endpoint}" if bp is not None else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+        else:
+            app_ctx = _cv_app.get(None)
+            adapter = None
+            if app_ctx is not None:
+                adapter = app_ctx.url_adapter
+                if adapter is None:
+                    adapter = app_ctx.url_adapter = self.create_url_adapter(None)
+            if adapter is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without 'SERVER_NAME'"
+                    " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME'"
+                    " as needed."
+                )
+            if _external is None:
+                _external = True
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            rv = adapter.build(endpoint, values, method=_method, url_scheme=_scheme,
+                               force_external=_external)
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            from urllib.parse import quote
+
+            rv = f"{rv}#{quote(_anchor, safe='%!#$&()*+,/:;=?@~')}"
+        return rv  # type: ignore[no-any-return]
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        from .helpers import _redirect
+
+        return _redirect(location, code, self.response_class)
+
+    # -- running -----------------------------------------------------------------------
+
+    def run(self, host: str | None = None, port: int | None = None, debug: bool | None = None,
+            load_dotenv: bool = True, **options: Any) -> None:
+        """Serve the app with the development server (not for production)."""
+        if debug is not None:
+            self.debug = bool(debug)
+        from .serving import run_simple
+
+        server_name = self.config.get("SERVER_NAME")
+        sn_host = sn_port = None
+        if server_name:
+            sn_host, _, sn_port = server_name.partition(":")
+        host = host or sn_host or "127.0.0.1"
+        port = int(port or sn_port or 5000)
+        options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
+        options.setdefault("threaded", True)
+        run_simple(host, port, self, **options)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

@@ -1,0 +1,401 @@
+"""Application and request contexts, kept in ``contextvars``.
+
+``contextvars`` give each thread (WSGI) and each asyncio task (ASGI) its own current
+request without thread-local tricks. The globals ``request``, ``session``, ``g`` and
+``current_app`` are thin proxies that look the current context up on every use.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar, Token
+from functools import update_wrapper
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+    from .app import Stein
+    from .wrappers import Request, Response
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_cv_app: ContextVar[AppContext] = ContextVar("stein.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("stein.request_ctx")
+
+_no_app_msg = """\
+Working outside of application context.
+
+This typically means that you attempted to use functionality that needed the current
+application. To solve this, set up an application context with app.app_context().\
+"""
+_no_req_msg = """\
+Working outside of request context.
+
+This typically means that you attempted to use functionality that needed an active HTTP
+request. Use app.test_request_context() in tests, or run the code inside a view.\
+"""
+
+_sentinel: Any = object()
+
+
+class _AppCtxGlobals:
+    """The ``g`` namespace: an object to store data on for the length of an app context."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """``g.name`` or ``default``."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: Any = _sentinel) -> Any:
+        """Remove and return ``g.name`` (``KeyError`` without a default)."""
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        actx = _cv_app.get(None)
+        if actx is not None:
+            return f"<stein.g of {actx.app.name!r}>"
+        return object.__repr__(self)
+
+
+class AppContext:
+    """Makes ``current_app`` and ``g`` available. Pushed for every request, or by hand
+    with ``with app.app_context():``."""
+
+    __slots__ = ("app", "_g", "url_adapter", "_tokens")
+
+    def __init__(self, app: Stein) -> None:
+        self.app = app
+        self._g: _AppCtxGlobals | None = None
+        self.url_adapter: Any = None
+        self._tokens: list[Token[AppContext]] = []
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        g = self._g
+        if g is None:
+            g = self._g = self.app.app_ctx_globals_class()
+        return g
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        self._g = value
+
+    def push(self) -> None:
+        self._tokens.append(_cv_app.set(self))
+        from . import app as _app
+
+        if _app.signals is not None and _app.signals.appcontext_pushed.receivers:
+            _app.signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
+        try:
+            if len(self._tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_appcontext(exc)
+        finally:
+            ctx = _cv_app.get()
+            _cv_app.reset(self._tokens.pop())
+        if ctx is not self:
+            raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
+        from . import app as _app
+
+        if _app.signals is not None and _app.signals.appcontext_popped.receivers:
+            _app.signals.appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self.pop(exc)
+
+
+class RequestContext:
+    """Holds the request, its session and flashes; pushes an app context when needed."""
+
+    __slots__ = (
+        "app", "request", "_session", "flashes", "_after_request_functions", "_app_ctx",
+        "_tokens", "url_adapter", "_deferred", "_cv_app_token",
+    )
+
+    def __init__(self, app: Stein, environ: dict[str, Any], request: Request | None = None,
+                 session: Any = None) -> None:
+        self.app = app
+        if request is None:
+            request = app.request_class(environ)
+        self.request = request
+        self._session = session
+        self.flashes: list[tuple[str, str]] | None = None
+        self._after_request_functions: list[Callable[[Response], Response]] | None = None
+        self._app_ctx: AppContext | None = None
+        self._tokens: list[Token[RequestContext]] = []
+        self.url_adapter: Any = None
+        self._deferred = False
+
+    @property
+    def session(self) -> Any:
+        """The session, opened on first access (a request that never touches it pays nothing)."""
+        s = self._session
+        if s is None:
+            app = self.app
+            s = app.session_interface.open_session(app, self.request)
+            if s is None:
+                s = app.session_interface.make_null_session(app)
+            self._session = s
+        return s
+
+    @session.setter
+    def session(self, value: Any) -> None:
+        self._session = value
+
+    def copy(self) -> RequestContext:
+        """A context with the same request and session, e.g. for another thread."""
+        return self.__class__(self.app, self.request.environ, self.request, self._session)
+
+    def push(self) -> None:
+        actx = _cv_app.get(None)
+        if actx is None or actx.app is not self.app:
+            actx = self.app.app_context()
+            actx.push()
+            self._app_ctx = actx
+        else:
+            self._app_ctx = None
+        self._tokens.append(_cv_request.set(self))
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
+        clear = len(self._tokens) == 1
+        try:
+            if clear:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_request(exc)
+                self.request.close()
+        finally:
+            ctx = _cv_request.get()
+            _cv_request.reset(self._tokens.pop())
+            if clear and self._app_ctx is not None:
+                self._app_ctx.pop(exc)
+        if ctx is not self:
+            raise AssertionError(f"Popped wrong request context. ({ctx!r} instead of {self!r})")
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self.pop(exc)
+
+    def __repr__(self) -> str:
+        try:
+            return f"<RequestContext {self.request.url!r} [{self.request.method}] of {self.app.name}>"
+        except Exception:
+            return "<RequestContext>"
+
+
+class _Proxy:
+    """Forwards every operation to the object ``lookup()`` returns at the time of use."""
+
+    __slots__ = ("_lookup", "__wrapped_name")
+
+    def __init__(self, lookup: Callable[[], Any], name: str) -> None:
+        object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(self, "_Proxy__wrapped_name", name)
+
+    def _get_current_object(self) -> Any:
+        """The real object behind the proxy (to pass to another thread, or compare)."""
+        return self._lookup()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lookup(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._lookup(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._lookup(), name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._lookup()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._lookup()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._lookup()[key]
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._lookup()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._lookup())
+
+    def __len__(self) -> int:
+        return len(self._lookup())
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._lookup())
+        except RuntimeError:
+            return False
+
+    def __eq__(self, other: object) -> bool:
+        return self._lookup() == other  # type: ignore[no-any-return]
+
+    def __ne__(self, other: object) -> bool:
+        return self._lookup() != other  # type: ignore[no-any-return]
+
+    def __hash__(self) -> int:
+        return hash(self._lookup())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._lookup()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self._lookup())
+        except RuntimeError:
+            return f"<unbound proxy {self.__wrapped_name}>"
+
+    def __str__(self) -> str:
+        return str(self._lookup())
+
+    def __dir__(self) -> list[str]:
+        try:
+            return dir(self._lookup())
+        except RuntimeError:
+            return []
+
+    @property
+    def __class__(self) -> type:  # type: ignore[override]
+        # isinstance(request, Request) works as with the real object.
+        try:
+            return type(self._lookup())
+        except RuntimeError:
+            return _Proxy
+
+
+def _lookup_request() -> Request:
+    try:
+        return _cv_request.get().request
+    except LookupError:
+        raise RuntimeError(_no_req_msg) from None
+
+
+def _lookup_session() -> Any:
+    try:
+        return _cv_request.get().session
+    except LookupError:
+        raise RuntimeError(_no_req_msg) from None
+
+
+def _lookup_app() -> Stein:
+    try:
+        return _cv_app.get().app
+    except LookupError:
+        raise RuntimeError(_no_app_msg) from None
+
+
+def _lookup_g() -> _AppCtxGlobals:
+    try:
+        return _cv_app.get().g
+    except LookupError:
+        raise RuntimeError(_no_app_msg) from None
+
+
+request: Request = cast("Request", _Proxy(_lookup_request, "request"))
+session: Any = _Proxy(_lookup_session, "session")
+current_app: Stein = cast("Stein", _Proxy(_lookup_app, "current_app"))
+g: _AppCtxGlobals = cast(_AppCtxGlobals, _Proxy(_lookup_g, "g"))
+
+
+def has_request_context() -> bool:
+    """Whether a request context is active (e.g. inside a view)."""
+    return _cv_request.get(None) is not None
+
+
+def has_app_context() -> bool:
+    """Whether an app context is active."""
+    return _cv_app.get(None) is not None
+
+
+def after_this_request(f: F) -> F:
+    """Run ``f(response)`` after the current request, before the app's ``after_request``."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError("'after_this_request' can only be used when a request context is active.")
+    if ctx._after_request_functions is None:
+        ctx._after_request_functions = []
+    ctx._after_request_functions.append(f)
+    return f
+
+
+def copy_current_request_context(f: F) -> F:
+    """Decorate ``f`` so that it runs inside a copy of the current request context
+    (for handing work to another thread or greenlet)."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used when a request context is active."
+        )
+    ctx = ctx.copy()
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with ctx:
+            return ctx.app.ensure_sync(f)(*args, **kwargs)
+
+    return cast(F, update_wrapper(wrapper, f))
+
+
+def stream_with_context(generator_or_function: Any) -> Any:
+    """Keep the request context active while a streamed response's generator runs.
+
+    Teardown of the request then waits until the stream is closed.
+    """
+    if callable(generator_or_function) and not hasattr(generator_or_function, "__next__"):
+        func = generator_or_function
+
+        def decorator(*args: Any, **kwargs: Any) -> Any:
+            return stream_with_context(func(*args, **kwargs))
+
+        return update_wrapper(decorator, func)
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'stream_with_context' can only be used when a request context is active, such as"
+            " in a view function."
+        )
+    ctx._deferred = True
+    gen = iter(generator_or_function)
+    app_ctx = _cv_app.get(None)
+
+    def generator() -> Iterator[Any]:
+        t_app = _cv_app.set(app_ctx) if app_ctx is not None else None
+        t_req = _cv_request.set(ctx)
+        try:
+            yield from gen
+        finally:
+            close = getattr(gen, "close", None)
+            if close is not None:
+                close()
+            _cv_request.reset(t_req)
+            if t_app is not None:
+                _cv_app.reset(t_app)
+
+    return generator()

@@ -1,0 +1,548 @@
+"""Containers the request and response hand out: MultiDict, Headers, FileStorage."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from os import PathLike, fspath
+from typing import IO, Any
+
+from .exceptions import BadRequestKeyError
+
+_missing: Any = object()
+
+
+def _check_header_value(value: str) -> str:
+    if "\n" in value or "\r" in value or "\0" in value:
+        raise ValueError("Header values must not contain CR, LF or NUL characters.")
+    return value
+
+
+class MultiDict(dict):  # type: ignore[type-arg]
+    """A dict that keeps every value given for a key.
+
+    Plain indexing returns the first value; :meth:`getlist` returns them all. A missing key
+    raises :class:`~stein.exceptions.BadRequestKeyError`, which is a ``KeyError`` and a 400.
+
+    >>> d = MultiDict([("a", "1"), ("a", "2")])
+    >>> d["a"], d.getlist("a")
+    ('1', ['1', '2'])
+    """
+
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__()
+        if mapping is None:
+            return
+        if isinstance(mapping, MultiDict):
+            for k, vs in mapping.lists():
+                dict.__setitem__(self, k, list(vs))
+        elif isinstance(mapping, Mapping):
+            for k, v in mapping.items():
+                if isinstance(v, (list, tuple)):
+                    if v:
+                        dict.__setitem__(self, k, list(v))
+                else:
+                    dict.__setitem__(self, k, [v])
+        else:
+            for k, v in mapping:
+                dict.setdefault(self, k, []).append(v)
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return dict.__getitem__(self, key)[0]
+        except KeyError:
+            raise BadRequestKeyError(key) from None
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        dict.__setitem__(self, key, [value])
+
+    def add(self, key: Any, value: Any) -> None:
+        """Append ``value`` to the values of ``key``."""
+        dict.setdefault(self, key, []).append(value)
+
+    def get(self, key: Any, default: Any = None, type: Callable[[Any], Any] | None = None) -> Any:
+        """First value of ``key`` or ``default``; ``type`` converts it (``ValueError`` -> default)."""
+        try:
+            rv = dict.__getitem__(self, key)[0]
+        except (KeyError, IndexError):
+            return default
+        if type is not None:
+            try:
+                rv = type(rv)
+            except (ValueError, TypeError):
+                return default
+        return rv
+
+    def getlist(self, key: Any, type: Callable[[Any], Any] | None = None) -> list[Any]:
+        """All values of ``key`` (empty list if none); ``type`` converts, dropping failures."""
+        try:
+            rv = dict.__getitem__(self, key)
+        except KeyError:
+            return []
+        if type is None:
+            return list(rv)
+        out = []
+        for v in rv:
+            try:
+                out.append(type(v))
+            except (ValueError, TypeError):
+                pass
+        return out
+
+    def setlist(self, key: Any, new_list: Iterable[Any]) -> None:
+        """Replace every value of ``key``."""
+        dict.__setitem__(self, key, list(new_list))
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def setlistdefault(self, key: Any, default_list: Iterable[Any] | None = None) -> list[Any]:
+        if key not in self:
+            dict.__setitem__(self, key, list(default_list or ()))
+        return dict.__getitem__(self, key)  # type: ignore[no-any-return]
+
+    def items(self, multi: bool = False) -> Iterator[tuple[Any, Any]]:  # type: ignore[override]
+        for k, vs in dict.items(self):
+            if multi:
+                for v in vs:
+                    yield k, v
+            else:
+                yield k, vs[0]
+
+    def lists(self) -> Iterator[tuple[Any, list[Any]]]:
+        for k, vs in dict.items(self):
+            yield k, list(vs)
+
+    def values(self) -> Iterator[Any]:  # type: ignore[override]
+        for vs in dict.values(self):
+            yield vs[0]
+
+    def listvalues(self) -> Iterator[list[Any]]:
+        return iter(dict.values(self))
+
+    def __iter__(self) -> Iterator[Any]:
+        return dict.__iter__(self)
+
+    def copy(self) -> MultiDict:
+        return self.__class__(self)
+
+    def to_dict(self, flat: bool = True) -> dict[Any, Any]:
+        """A plain dict: first values (``flat``) or lists of values."""
+        if flat:
+            return dict(self.items())
+        return dict(self.lists())
+
+    def update(self, mapping: Any = (), **kwargs: Any) -> None:  # type: ignore[override]
+        """Add the values of ``mapping`` to the existing ones (it does not replace)."""
+        other = MultiDict(mapping)
+        for k, vs in other.lists():
+            dict.setdefault(self, k, []).extend(vs)
+        for k, v in kwargs.items():
+            self.add(k, v)
+
+    def pop(self, key: Any, default: Any = _missing) -> Any:
+        try:
+            lst = dict.pop(self, key)
+        except KeyError:
+            if default is not _missing:
+                return default
+            raise BadRequestKeyError(key) from None
+        return lst[0] if lst else default
+
+    def poplist(self, key: Any) -> list[Any]:
+        return dict.pop(self, key, [])  # type: ignore[no-any-return]
+
+    def popitem(self) -> tuple[Any, Any]:
+        k, vs = dict.popitem(self)
+        return k, vs[0]
+
+    def popitemlist(self) -> tuple[Any, list[Any]]:
+        return dict.popitem(self)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self.items(multi=True))!r})"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return type(self), (list(self.items(multi=True)),)
+
+
+class ImmutableMultiDict(MultiDict):
+    """A :class:`MultiDict` that refuses changes, as the request's ``args`` and ``form`` are."""
+
+    def _immutable(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"{type(self).__name__!r} objects are immutable")
+
+    __setitem__ = __delitem__ = add = setlist = setdefault = setlistdefault = _immutable
+    update = pop = poplist = popitem = popitemlist = clear = _immutable  # type: ignore[assignment]
+
+    def __init__(self, mapping: Any = None) -> None:
+        # MultiDict.__init__ fills through dict methods, which stay allowed.
+        super().__init__(mapping)
+
+    def copy(self) -> MultiDict:
+        """A mutable copy."""
+        return MultiDict(self)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return id(self)
+
+
+class CombinedMultiDict(ImmutableMultiDict):
+    """Read-only view over several MultiDicts, first match wins (``request.values``)."""
+
+    def __init__(self, dicts: Iterable[MultiDict]) -> None:
+        super().__init__()
+        for d in dicts:
+            for k, vs in d.lists():
+                dict.setdefault(self, k, []).extend(vs)
+
+
+class Headers:
+    """An ordered, case-insensitive multi-valued header list.
+
+    Stored as a plain list of ``(name, value)`` tuples so it can be handed to
+    ``start_response`` as it is.
+    """
+
+    __slots__ = ("_list",)
+
+    def __init__(self, defaults: Any = None) -> None:
+        self._list: list[tuple[str, str]] = []
+        if defaults is not None:
+            self.extend(defaults)
+
+    def __getitem__(self, key: str | int) -> Any:
+        if isinstance(key, int):
+            return self._list[key]
+        ikey = key.lower()
+        for k, v in self._list:
+            if k.lower() == ikey:
+                return v
+        raise BadRequestKeyError(key)
+
+    def get(self, key: str, default: Any = None, type: Callable[[str], Any] | None = None) -> Any:
+        """First value of header ``key``, or ``default``; ``type`` converts it."""
+        ikey = key.lower()
+        for k, v in self._list:
+            if k.lower() == ikey:
+                if type is None:
+                    return v
+                try:
+                    return type(v)
+                except (ValueError, TypeError):
+                    return default
+        return default
+
+    def getlist(self, key: str, type: Callable[[str], Any] | None = None) -> list[Any]:
+        """Every value of header ``key``."""
+        ikey = key.lower()
+        out = []
+        for k, v in self._list:
+            if k.lower() == ikey:
+                if type is None:
+                    out.append(v)
+                else:
+                    try:
+                        out.append(type(v))
+                    except (ValueError, TypeError):
+                        pass
+        return out
+
+    get_all = getlist
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        ikey = key.lower()
+        return any(k.lower() == ikey for k, _ in self._list)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._list)
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __bool__(self) -> bool:
+        return bool(self._list)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            other = other._list
+        return self._list == other
+
+    def keys(self, lower: bool = False) -> list[str]:
+        return [k.lower() if lower else k for k, _ in self._list]
+
+    def values(self) -> list[str]:
+        return [v for _, v in self._list]
+
+    def items(self, lower: bool = False) -> list[tuple[str, str]]:
+        return [(k.lower(), v) if lower else (k, v) for k, v in self._list]
+
+    @staticmethod
+    def _value(value: Any, kw: dict[str, Any]) -> str:
+        value = str(value)
+        if kw:
+            from .http import dump_options_header
+
+            value = dump_options_header(value, kw)
+        return _check_header_value(value)
+
+    def add(self, key: str, value: Any, **kw: Any) -> None:
+        """Append a header; keyword arguments become ``; name=value`` options."""
+        self._list.append((_check_header_value(key), self._value(value, kw)))
+
+    add_header = add
+
+    def set(self, key: str, value: Any, **kw: Any) -> None:
+        """Replace every header ``key`` by one with ``value`` (at the first one's place)."""
+        value = self._value(value, kw)
+        _check_header_value(key)
+        ikey = key.lower()
+        lst = self._list
+        for i, (k, _) in enumerate(lst):
+            if k.lower() == ikey:
+                lst[i] = (key, value)
+                self._list = lst[: i + 1] + [t for t in lst[i + 1 :] if t[0].lower() != ikey]
+                return
+        lst.append((key, value))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.set(key, value)
+
+    def setlist(self, key: str, values: Iterable[Any]) -> None:
+        self.remove(key)
+        for v in values:
+            self.add(key, v)
+
+    def setdefault(self, key: str, default: Any) -> Any:
+        if key in self:
+            return self[key]
+        self.add(key, default)
+        return default
+
+    def remove(self, key: str) -> None:
+        """Remove every header ``key`` (no error when there is none)."""
+        ikey = key.lower()
+        self._list = [t for t in self._list if t[0].lower() != ikey]
+
+    def __delitem__(self, key: str | int) -> None:
+        if isinstance(key, int):
+            del self._list[key]
+        else:
+            self.remove(key)
+
+    def pop(self, key: str | int | None = None, default: Any = _missing) -> Any:
+        if key is None:
+            return self._list.pop()
+        if isinstance(key, int):
+            return self._list.pop(key)
+        try:
+            rv = self[key]
+        except KeyError:
+            if default is _missing:
+                raise
+            return default
+        self.remove(key)
+        return rv
+
+    def extend(self, arg: Any = None, **kwargs: Any) -> None:
+        """Add every header of ``arg`` (mapping, Headers or pairs)."""
+        if arg is not None:
+            if isinstance(arg, Headers):
+                items: Iterable[tuple[str, Any]] = arg._list
+            elif isinstance(arg, Mapping):
+                items = []
+                for k, v in arg.items():
+                    if isinstance(v, (list, tuple)):
+                        items.extend((k, x) for x in v)  # type: ignore[attr-defined]
+                    else:
+                        items.append((k, v))  # type: ignore[attr-defined]
+            else:
+                items = arg
+            for k, v in items:
+                self.add(k, v)
+        for k, v in kwargs.items():
+            self.add(k, v)
+
+    def update(self, arg: Any = None, **kwargs: Any) -> None:
+        """Replace headers by those in ``arg`` (lists set every value)."""
+        pairs: list[tuple[str, Any]] = []
+        if isinstance(arg, Headers):
+            pairs = list(arg._list)
+        elif isinstance(arg, Mapping):
+            pairs = list(arg.items())
+        elif arg is not None:
+            pairs = list(arg)
+        pairs.extend(kwargs.items())
+        seen: set[str] = set()
+        for k, v in pairs:
+            if isinstance(v, (list, tuple)):
+                self.setlist(k, v)
+            elif k.lower() in seen:
+                self.add(k, v)
+            else:
+                self.set(k, v)
+            seen.add(k.lower())
+
+    def clear(self) -> None:
+        self._list.clear()
+
+    def copy(self) -> Headers:
+        h = Headers()
+        h._list = list(self._list)
+        return h
+
+    def to_wsgi_list(self) -> list[tuple[str, str]]:
+        """The list as ``start_response`` takes it."""
+        return list(self._list)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._list!r})"
+
+    def __str__(self) -> str:
+        return "".join(f"{k}: {v}\r\n" for k, v in self._list) + "\r\n"
+
+
+class EnvironHeaders(Headers):
+    """Read-only, case-insensitive view of a WSGI environ's request headers."""
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: dict[str, Any]) -> None:  # noqa: D107
+        self.environ = environ
+
+    @staticmethod
+    def _key(key: str) -> str:
+        key = key.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            return key
+        return "HTTP_" + key
+
+    @property  # type: ignore[override]
+    def _list(self) -> list[tuple[str, str]]:
+        out = []
+        for k, v in self.environ.items():
+            if k.startswith("HTTP_"):
+                out.append((k[5:].replace("_", "-").title(), v))
+            elif k in ("CONTENT_TYPE", "CONTENT_LENGTH") and v:
+                out.append((k.replace("_", "-").title(), v))
+        return out
+
+    def __getitem__(self, key: str | int) -> Any:
+        if isinstance(key, int):
+            return self._list[key]
+        try:
+            return self.environ[self._key(key)]
+        except KeyError:
+            raise BadRequestKeyError(key) from None
+
+    def get(self, key: str, default: Any = None, type: Callable[[str], Any] | None = None) -> Any:
+        rv = self.environ.get(self._key(key))
+        if rv is None:
+            return default
+        if type is not None:
+            try:
+                return type(rv)
+            except (ValueError, TypeError):
+                return default
+        return rv
+
+    def getlist(self, key: str, type: Callable[[str], Any] | None = None) -> list[Any]:
+        rv = self.get(key, type=type)
+        return [] if rv is None else [rv]
+
+    get_all = getlist
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._key(key) in self.environ
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Request headers are read-only.")
+
+    add = set = remove = extend = update = clear = setlist = _readonly  # type: ignore[assignment]
+    __setitem__ = __delitem__ = pop = setdefault = _readonly  # type: ignore[assignment]
+
+    def copy(self) -> Headers:
+        return Headers(self._list)
+
+
+class FileStorage:
+    """An uploaded file: ``filename``, ``name``, ``content_type``, ``stream``, ``save()``."""
+
+    def __init__(
+        self,
+        stream: IO[bytes] | None = None,
+        filename: str | None = None,
+        name: str | None = None,
+        content_type: str | None = None,
+        content_length: int | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        import io
+
+        self.stream: IO[bytes] = stream if stream is not None else io.BytesIO()
+        self.filename = filename
+        self.name = name
+        if headers is None:
+            headers = Headers()
+        self.headers = headers
+        if content_type is not None:
+            headers.set("Content-Type", content_type)
+        if content_length is not None:
+            headers.set("Content-Length", str(content_length))
+
+    @property
+    def content_type(self) -> str | None:
+        """The part's ``Content-Type`` header."""
+        return self.headers.get("Content-Type")  # type: ignore[no-any-return]
+
+    @property
+    def content_length(self) -> int:
+        return int(self.headers.get("Content-Length") or 0)
+
+    @property
+    def mimetype(self) -> str:
+        """The content type without parameters, lowercased."""
+        ct = self.content_type or ""
+        return ct.split(";", 1)[0].strip().lower()
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        from .http import parse_options_header
+
+        return parse_options_header(self.content_type or "")[1]
+
+    def save(self, dst: str | PathLike[str] | IO[bytes], buffer_size: int = 16384) -> None:
+        """Write the file to a path or a binary file object."""
+        if isinstance(dst, (str, PathLike)):
+            with open(fspath(dst), "wb") as f:
+                shutil.copyfileobj(self.stream, f, buffer_size)
+        else:
+            shutil.copyfileobj(self.stream, dst, buffer_size)
+
+    def read(self, *args: Any) -> bytes:
+        return self.stream.read(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        # Delegate file methods (seek, readline, tell, ...) to the stream.
+        if name == "stream":
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.stream)
+
+    def __bool__(self) -> bool:
+        return bool(self.filename)
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return f"<FileStorage: {self.filename!r} ({self.content_type!r})>"

@@ -1,0 +1,422 @@
+"""HTTP errors as exceptions: one class per status, and :func:`abort`.
+
+Raising any of these from a view (or calling :func:`abort`) ends the request with that
+status. The body is a small HTML page, or JSON when the client prefers JSON.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from .wrappers import Response
+
+
+class HTTPException(Exception):
+    """Base of every HTTP error. ``code`` is the status, ``description`` the message."""
+
+    code: int | None = None
+    description: str | None = None
+
+    def __init__(self, description: str | None = None, response: Response | None = None) -> None:
+        super().__init__()
+        if description is not None:
+            self.description = description
+        self.response = response
+
+    @property
+    def name(self) -> str:
+        """The status's reason phrase, e.g. ``"Not Found"``."""
+        from .http import HTTP_STATUS_CODES
+
+        return HTTP_STATUS_CODES.get(self.code or 500, "Unknown Error")
+
+    def get_description(self, environ: Any = None, scope: Any = None) -> str:
+        return html.escape(self.description or "")
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        """The HTML page sent for this error."""
+        return (
+            "<!doctype html>\n<html lang=en>\n"
+            f"<title>{self.code} {html.escape(self.name)}</title>\n"
+            f"<h1>{html.escape(self.name)}</h1>\n"
+            f"<p>{self.get_description(environ)}</p>\n"
+        )
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [("Content-Type", "text/html; charset=utf-8")]
+
+    def get_json(self) -> dict[str, Any]:
+        """The JSON body sent to clients that prefer JSON."""
+        return {"code": self.code, "name": self.name, "description": self.description or ""}
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        """A response for this error; JSON when the request's ``Accept`` prefers it."""
+        from .wrappers import Response
+
+        if self.response is not None:
+            return self.response
+        accept = ""
+        if environ is not None:
+            accept = environ.get("HTTP_ACCEPT", "") if isinstance(environ, dict) else ""
+        if accept and _prefers_json(accept):
+            import json
+
+            rv = Response(json.dumps(self.get_json()), self.code, mimetype="application/json")
+        else:
+            rv = Response(self.get_body(environ), self.code, self.get_headers(environ))
+        return rv
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        return self.get_response(environ)(environ, start_response)
+
+    def __str__(self) -> str:
+        return f"{self.code or '???'} {self.name}: {self.description or ''}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} '{self.code}: {self.name}'>"
+
+
+def _prefers_json(accept: str) -> bool:
+    from .http import parse_accept_header
+
+    acc = parse_accept_header(accept)
+    return acc.best_match(["text/html", "application/json"]) == "application/json"
+
+
+class BadRequest(HTTPException):
+    """400: the request could not be understood."""
+
+    code = 400
+    description = "The browser (or proxy) sent a request that this server could not understand."
+
+
+class BadRequestKeyError(BadRequest, KeyError):
+    """A missing key in ``args``/``form``/``files``/``values``: both a ``KeyError`` and a 400."""
+
+    def __init__(self, arg: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.args = (arg,) if arg is not None else ()
+        if arg is not None and "description" not in kwargs and not args:
+            self.description = f"The browser (or proxy) sent a request that this server could not understand. KeyError: {arg!r}"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}: {self.description}"
+
+
+class ClientDisconnected(BadRequest):
+    """400: the client went away before sending the whole body."""
+
+
+class SecurityError(BadRequest):
+    """400: a request that looked like an attack (e.g. path traversal)."""
+
+
+class BadHost(BadRequest):
+    """400: the ``Host`` header is not one of the trusted hosts."""
+
+
+class Unauthorized(HTTPException):
+    """401: credentials are needed."""
+
+    code = 401
+    description = "The server could not verify that you are authorized to access the URL requested."
+
+    def __init__(
+        self, description: str | None = None, response: Response | None = None,
+        www_authenticate: str | list[str] | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        if isinstance(www_authenticate, str):
+            www_authenticate = [www_authenticate]
+        self.www_authenticate = www_authenticate or []
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        h = super().get_headers(environ)
+        h.extend(("WWW-Authenticate", str(v)) for v in self.www_authenticate)
+        return h
+
+
+class Forbidden(HTTPException):
+    """403: not allowed."""
+
+    code = 403
+    description = "You don't have the permission to access the requested resource."
+
+
+class NotFound(HTTPException):
+    """404: no such resource."""
+
+    code = 404
+    description = "The requested URL was not found on the server."
+
+
+class MethodNotAllowed(HTTPException):
+    """405: the URL exists but not for this method; ``Allow`` lists those it has."""
+
+    code = 405
+    description = "The method is not allowed for the requested URL."
+
+    def __init__(
+        self, valid_methods: Any = None, description: str | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        self.valid_methods = valid_methods
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        h = super().get_headers(environ)
+        if self.valid_methods:
+            h.append(("Allow", ", ".join(self.valid_methods)))
+        return h
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        rv = super().get_response(environ)
+        if self.valid_methods and "Allow" not in rv.headers:
+            rv.headers["Allow"] = ", ".join(self.valid_methods)
+        return rv
+
+
+class NotAcceptable(HTTPException):
+    code = 406
+    description = "The resource cannot answer in a form the request's Accept headers allow."
+
+
+class RequestTimeout(HTTPException):
+    code = 408
+    description = "The server closed the connection because the request took too long."
+
+
+class Conflict(HTTPException):
+    code = 409
+    description = "The request conflicts with the current state of the resource."
+
+
+class Gone(HTTPException):
+    code = 410
+    description = "The requested URL is no longer available on this server."
+
+
+class LengthRequired(HTTPException):
+    code = 411
+    description = "A request with this method requires a valid Content-Length header."
+
+
+class PreconditionFailed(HTTPException):
+    code = 412
+    description = "The precondition on the request for the URL failed."
+
+
+class RequestEntityTooLarge(HTTPException):
+    """413: the body is larger than the app allows (``MAX_CONTENT_LENGTH`` and friends)."""
+
+    code = 413
+    description = "The data value transmitted exceeds the capacity limit."
+
+
+class RequestURITooLarge(HTTPException):
+    code = 414
+    description = "The length of the requested URL exceeds the capacity limit for this server."
+
+
+class UnsupportedMediaType(HTTPException):
+    code = 415
+    description = "The server does not support the media type transmitted in the request."
+
+
+class RequestedRangeNotSatisfiable(HTTPException):
+    """416: the ``Range`` asked for lies outside the resource."""
+
+    code = 416
+    description = "The server cannot provide the requested range."
+
+    def __init__(
+        self, length: int | None = None, units: str = "bytes", description: str | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        self.length = length
+        self.units = units
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        h = super().get_headers(environ)
+        if self.length is not None:
+            h.append(("Content-Range", f"{self.units} */{self.length}"))
+        return h
+
+
+class ExpectationFailed(HTTPException):
+    code = 417
+    description = "The server could not meet the requirements of the Expect header."
+
+
+class ImATeapot(HTTPException):
+    code = 418
+    description = "This server is a teapot, not a coffee machine."
+
+
+class MisdirectedRequest(HTTPException):
+    code = 421
+    description = "The server is not able to produce a response for this request."
+
+
+class UnprocessableEntity(HTTPException):
+    code = 422
+    description = "The request was well-formed but could not be processed."
+
+
+class Locked(HTTPException):
+    code = 423
+    description = "The resource that is being accessed is locked."
+
+
+class FailedDependency(HTTPException):
+    code = 424
+    description = "The method could not be performed because a request it depended on failed."
+
+
+class PreconditionRequired(HTTPException):
+    code = 428
+    description = "This request is required to be conditional."
+
+
+class TooManyRequests(HTTPException):
+    code = 429
+    description = "This user has exceeded an allotted request count."
+
+    def __init__(
+        self, description: str | None = None, response: Response | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        self.retry_after = retry_after
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        h = super().get_headers(environ)
+        if self.retry_after is not None:
+            h.append(("Retry-After", str(self.retry_after)))
+        return h
+
+
+class RequestHeaderFieldsTooLarge(HTTPException):
+    code = 431
+    description = "One or more header fields exceed the maximum size."
+
+
+class UnavailableForLegalReasons(HTTPException):
+    code = 451
+    description = "Unavailable for legal reasons."
+
+
+class InternalServerError(HTTPException):
+    """500: the app failed. ``original_exception`` holds the cause when there was one."""
+
+    code = 500
+    description = (
+        "The server encountered an internal error and was unable to complete your request."
+    )
+
+    def __init__(
+        self, description: str | None = None, response: Response | None = None,
+        original_exception: BaseException | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        self.original_exception = original_exception
+
+
+class NotImplemented(HTTPException):  # noqa: A001 - the status's name
+    code = 501
+    description = "The server does not support the action requested by the browser."
+
+
+class BadGateway(HTTPException):
+    code = 502
+    description = "The proxy server received an invalid response from an upstream server."
+
+
+class ServiceUnavailable(HTTPException):
+    code = 503
+    description = "The server is temporarily unable to service your request."
+
+    def __init__(
+        self, description: str | None = None, response: Response | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        self.retry_after = retry_after
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        h = super().get_headers(environ)
+        if self.retry_after is not None:
+            h.append(("Retry-After", str(self.retry_after)))
+        return h
+
+
+class GatewayTimeout(HTTPException):
+    code = 504
+    description = "The connection to an upstream server timed out."
+
+
+class HTTPVersionNotSupported(HTTPException):
+    code = 505
+    description = "The server does not support the HTTP protocol version used in the request."
+
+
+class RequestRedirect(HTTPException, Exception):
+    """Raised by routing to redirect, e.g. ``/x`` to ``/x/`` (308, method and body kept)."""
+
+    code = 308
+
+    def __init__(self, new_url: str) -> None:
+        super().__init__(new_url)
+        self.new_url = new_url
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        from .helpers import redirect
+
+        return redirect(self.new_url, self.code)
+
+
+default_exceptions: dict[int, type[HTTPException]] = {}
+for _cls in list(globals().values()):
+    if (
+        isinstance(_cls, type) and issubclass(_cls, HTTPException)
+        and _cls.code and _cls.code >= 400 and _cls.code not in default_exceptions
+        and _cls.__name__ not in ("BadRequestKeyError",)
+    ):
+        default_exceptions[_cls.code] = _cls
+default_exceptions[400] = BadRequest
+
+
+class Aborter:
+    """Turns a status code into the matching exception and raises it."""
+
+    def __init__(self, mapping: dict[int, type[HTTPException]] | None = None,
+                 extra: dict[int, type[HTTPException]] | None = None) -> None:
+        self.mapping = dict(default_exceptions if mapping is None else mapping)
+        if extra:
+            self.mapping.update(extra)
+
+    def __call__(self, code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
+        if not isinstance(code, int):
+            raise HTTPException(response=code)
+        if code not in self.mapping:
+            raise LookupError(f"no exception for {code!r}")
+        raise self.mapping[code](*args, **kwargs)
+
+
+_aborter = Aborter()
+
+
+def abort(code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
+    """Raise the HTTP error for ``code`` (or end the request with a ready ``Response``).
+
+    Uses the current app's aborter when an app context is active.
+    """
+    from .ctx import _cv_app
+
+    actx = _cv_app.get(None)
+    if actx is not None:
+        actx.app.aborter(code, *args, **kwargs)
+    _aborter(code, *args, **kwargs)

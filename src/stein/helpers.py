@@ -1,0 +1,132 @@
+"""Helpers for views: ``url_for``, ``redirect``, ``make_response``, flashing, sending files."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from .ctx import _cv_request, current_app
+
+if TYPE_CHECKING:
+    from .wrappers import Response
+
+
+def url_for(endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+            _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
+    """Build the URL of ``endpoint`` (see :meth:`Stein.url_for`).
+
+    >>> from stein import Stein
+    >>> app = Stein("demo")
+    >>> @app.route("/users/<int:id>")
+    ... def user(id): return ""
+    >>> with app.test_request_context():
+    ...     url_for("user", id=3, tab="posts")
+    '/users/3?tab=posts'
+    """
+    return current_app.url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
+                               _external=_external, **values)
+
+
+def _redirect(location: str, code: int, response_class: type[Response] | None) -> Response:
+    if response_class is None:
+        from .wrappers import Response as response_class  # type: ignore[assignment]
+    if "\r" in location or "\n" in location:
+        raise ValueError("Redirect locations must not contain CR or LF characters.")
+    escaped = html.escape(location)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+        f'<p>You should be redirected automatically to the target URL: <a href="{escaped}">'
+        f"{escaped}</a>. If not, click the link.\n"
+    )
+    from urllib.parse import quote
+
+    # Non-ASCII in the Location would not survive latin-1 header encoding: quote it.
+    if not location.isascii():
+        location = quote(location, safe="/:?#[]@!$&'()*+,;=%~")
+    rv = response_class(body, code, mimetype="text/html")  # type: ignore[misc]
+    rv.headers.set("Location", location)
+    return rv
+
+
+def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:
+    """A redirect response to ``location`` (302 by default; 301, 303, 307, 308 too).
+
+    It sends the client wherever it is told: never pass it an unchecked URL taken from the
+    request (see ``stein.security.is_safe_redirect`` and ``stein.ext.auth``).
+    """
+    if Response is None:
+        from .ctx import _cv_app
+
+        actx = _cv_app.get(None)
+        if actx is not None:
+            return actx.app.redirect(location, code)
+    return _redirect(location, code, Response)
+
+
+def make_response(*args: Any) -> Response:
+    """Turn view-style return values into a response to change before returning it.
+
+    ``make_response()`` -> empty response; ``make_response(body, 404)``; etc.
+    """
+    if not args:
+        return current_app.response_class()
+    if len(args) == 1:
+        args = args[0]
+    return current_app.make_response(args)
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Store a message for the next request (read with :func:`get_flashed_messages`)."""
+    from .ctx import session
+
+    flashes = session.get("_flashes", [])
+    flashes.append((category, message))
+    session["_flashes"] = flashes
+    from . import app as _app
+
+    if _app.signals is not None and _app.signals.message_flashed.receivers:
+        _app.signals.message_flashed.send(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                          _async_wrapper=current_app.ensure_sync,
+                                          message=message, category=category)
+
+
+def get_flashed_messages(with_categories: bool = False,
+                         category_filter: Any = ()) -> list[Any]:
+    """The flashed messages, removed from the session (the same list for the rest of the
+    request). ``with_categories`` gives ``(category, message)`` pairs."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        return []
+    flashes = ctx.flashes
+    if flashes is None:
+        session = ctx.session
+        flashes = ctx.flashes = [tuple(x) for x in session.pop("_flashes")] if "_flashes" in session else []
+    if category_filter:
+        flashes = [f for f in flashes if f[0] in category_filter]
+    if not with_categories:
+        return [x[1] for x in flashes]
+    return list(flashes)
+
+
+def send_file(path_or_file: Any, mimetype: str | None = None, as_attachment: bool = False,
+              download_name: str | None = None, conditional: bool = True,
+              etag: bool | str = True, last_modified: Any = None,
+              max_age: Any = None) -> Response:
+    """Send a file's contents (see :mod:`stein.files`)."""
+    from .files import send_file as _send_file
+
+    return _send_file(path_or_file, mimetype=mimetype, as_attachment=as_attachment,
+                      download_name=download_name, conditional=conditional, etag=etag,
+                      last_modified=last_modified, max_age=max_age)
+
+
+def send_from_directory(directory: Any, path: Any, **kwargs: Any) -> Response:
+    """Send ``path`` from inside ``directory``; anything escaping it is a 404."""
+    from .files import send_from_directory as _send_from_directory
+
+    return _send_from_directory(directory, path, **kwargs)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> Any:
+    """A macro or variable exported by a template."""
+    return getattr(current_app.jinja_env.get_template(template_name).module, attribute)

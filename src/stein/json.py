@@ -1,0 +1,137 @@
+"""JSON: ``jsonify`` and the app's JSON provider (stdlib ``json``; orjson when installed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import json as _json
+import uuid
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import Stein
+    from .wrappers import Response
+
+try:  # orjson is an optional speed-up; the output is the same JSON.
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, datetime):
+        from .http import http_date
+
+        return http_date(o)
+    if isinstance(o, date):
+        return o.isoformat()
+    if isinstance(o, (decimal.Decimal, uuid.UUID)):
+        return str(o)
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return dataclasses.asdict(o)
+    if hasattr(o, "__html__"):
+        return str(o.__html__())
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+class JSONProvider:
+    """Base JSON provider: ``dumps``, ``loads`` and ``response``. Subclass and set
+    ``app.json = MyProvider(app)`` to change how the app reads and writes JSON."""
+
+    def __init__(self, app: Stein) -> None:
+        self._app = app
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        raise NotImplementedError
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def dump(self, obj: Any, fp: Any, **kwargs: Any) -> None:
+        fp.write(self.dumps(obj, **kwargs))
+
+    def load(self, fp: Any, **kwargs: Any) -> Any:
+        return self.loads(fp.read(), **kwargs)
+
+    def _prepare_response_obj(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if args and kwargs:
+            raise TypeError("app.json.response() takes either args or kwargs, not both")
+        if not args and not kwargs:
+            return None
+        if len(args) == 1:
+            return args[0]
+        return args or kwargs
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        """A ``application/json`` response for the arguments (one value, several, or kwargs)."""
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(self.dumps(obj), mimetype="application/json")
+
+
+class DefaultJSONProvider(JSONProvider):
+    """JSON with support for dates (HTTP date format), ``UUID``, ``Decimal``, dataclasses
+    and objects with ``__html__``. Keys are sorted; output is compact unless ``compact``
+    is False or the app is in debug mode."""
+
+    default = staticmethod(_default)
+    ensure_ascii = True
+    sort_keys = True
+    compact: bool | None = None
+    mimetype = "application/json"
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return _json.dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if _orjson is not None and not kwargs:
+            try:
+                return _orjson.loads(s)
+            except _orjson.JSONDecodeError as e:
+                raise ValueError(str(e)) from None
+        return _json.loads(s, **kwargs)
+
+    def _fast_dumps(self, obj: Any, indent: bool) -> bytes:
+        if _orjson is not None and self.ensure_ascii is False and not indent:
+            return _orjson.dumps(obj, default=self.default,  # type: ignore[no-any-return]
+                                 option=_orjson.OPT_SORT_KEYS if self.sort_keys else 0)
+        if indent:
+            return (self.dumps(obj, indent=2, separators=(", ", ": ")) + "\n").encode()
+        return (self.dumps(obj, separators=(",", ":")) + "\n").encode()
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        obj = self._prepare_response_obj(args, kwargs)
+        indent = (self.compact is None and self._app.debug) or self.compact is False
+        rv = self._app.response_class(self._fast_dumps(obj, indent), mimetype=self.mimetype)
+        return rv
+
+
+def jsonify(*args: Any, **kwargs: Any) -> Response:
+    """A JSON response: ``jsonify(x)``, ``jsonify(a, b)`` (a list) or ``jsonify(k=v)``."""
+    from .ctx import current_app
+
+    return current_app.json.response(*args, **kwargs)
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """Serialise with the current app's provider (or the default one outside an app)."""
+    from .ctx import _cv_app
+
+    actx = _cv_app.get(None)
+    if actx is not None:
+        return actx.app.json.dumps(obj, **kwargs)
+    kwargs.setdefault("default", _default)
+    return _json.dumps(obj, **kwargs)
+
+
+def loads(s: str | bytes, **kwargs: Any) -> Any:
+    """Parse with the current app's provider (or the stdlib outside an app)."""
+    from .ctx import _cv_app
+
+    actx = _cv_app.get(None)
+    if actx is not None:
+        return actx.app.json.loads(s, **kwargs)
+    return _json.loads(s, **kwargs)

@@ -1,0 +1,649 @@
+"""URL rules, converters, matching and building.
+
+Rules compile when added. Static paths go into one dict (``path -> {method: rule}``); the
+rest go into a tree keyed by path segment, so matching walks the path's segments rather
+than the list of rules, and its cost does not grow with the number of rules. Converters
+that can span segments (``path``) hang off the tree node of their static prefix and match
+the remainder with one regex.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+from .exceptions import MethodNotAllowed, NotFound, RequestRedirect
+
+
+class ValidationError(ValueError):
+    """Raised by a converter's ``to_python`` to say "this segment does not match"."""
+
+
+class BuildError(LookupError):
+    """``url_for`` could not build a URL for the endpoint with the values given."""
+
+    def __init__(self, endpoint: str, values: dict[str, Any], method: str | None,
+                 reason: str = "") -> None:
+        self.endpoint, self.values, self.method = endpoint, values, method
+        msg = f"Could not build url for endpoint {endpoint!r}"
+        if method:
+            msg += f" ({method!r})"
+        if values:
+            msg += f" with values {sorted(values)!r}"
+        msg += "." + (f" {reason}" if reason else "")
+        super().__init__(msg)
+
+
+_SEGMENT_SAFE = "!$&'()*+,:;=@"
+
+
+class BaseConverter:
+    """Base of URL converters: ``regex`` to match, ``to_python``/``to_url`` to convert.
+
+    ``part_isolating`` says the regex never matches a ``/``.
+    """
+
+    regex = "[^/]+"
+    weight = 100
+    part_isolating = True
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        self.map = map
+
+    def to_python(self, value: str) -> Any:
+        return value
+
+    def to_url(self, value: Any) -> str:
+        return quote(str(value), safe=_SEGMENT_SAFE)
+
+
+class UnicodeConverter(BaseConverter):
+    """The default ``string`` converter: one segment, optional ``minlength``/``maxlength``/``length``."""
+
+    def __init__(self, map: Map, minlength: int = 1, maxlength: int | None = None,
+                 length: int | None = None) -> None:
+        super().__init__(map)
+        if length is not None:
+            self.regex = f"[^/]{{{int(length)}}}"
+        else:
+            hi = "" if maxlength is None else str(int(maxlength))
+            self.regex = f"[^/]{{{int(minlength)},{hi}}}"
+
+
+class AnyConverter(BaseConverter):
+    """``any(a, b, c)``: one of the given words."""
+
+    def __init__(self, map: Map, *items: str) -> None:
+        super().__init__(map)
+        if not items:
+            raise ValueError("any() needs at least one item")
+        self.items = items
+        self.regex = "(?:" + "|".join(re.escape(str(x)) for x in items) + ")"
+
+
+class PathConverter(BaseConverter):
+    """``path``: like ``string`` but also takes slashes."""
+
+    regex = "[^/].*?"
+    weight = 200
+    part_isolating = False
+
+    def to_url(self, value: Any) -> str:
+        return quote(str(value), safe=_SEGMENT_SAFE + "/")
+
+
+class NumberConverter(BaseConverter):
+    weight = 50
+    num_convert: Callable[[str], Any] = int
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: Any = None, max: Any = None,
+                 signed: bool = False) -> None:
+        super().__init__(map)
+        if signed:
+            self.regex = "-?" + self.regex
+        self.fixed_digits, self.min, self.max, self.signed = fixed_digits, min, max, signed
+
+    def to_python(self, value: str) -> Any:
+        if self.fixed_digits and len(value) != self.fixed_digits:
+            raise ValidationError()
+        rv = self.num_convert(value)
+        if (self.min is not None and rv < self.min) or (self.max is not None and rv > self.max):
+            raise ValidationError()
+        return rv
+
+    def to_url(self, value: Any) -> str:
+        value = str(self.num_convert(value))
+        if self.fixed_digits:
+            value = value.zfill(self.fixed_digits)
+        return value
+
+
+class IntegerConverter(NumberConverter):
+    """``int``: non-negative integers (``signed=True`` for negatives)."""
+
+    regex = r"\d+"
+
+
+class FloatConverter(NumberConverter):
+    """``float``: numbers with a decimal point."""
+
+    regex = r"\d+\.\d+"
+    num_convert = float
+
+    def __init__(self, map: Map, min: float | None = None, max: float | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(map, min=min, max=max, signed=signed)
+
+
+class UUIDConverter(BaseConverter):
+    """``uuid``: a UUID, given to the view as :class:`uuid.UUID`."""
+
+    regex = r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
+
+    def to_python(self, value: str) -> uuid.UUID:
+        return uuid.UUID(value)
+
+    def to_url(self, value: Any) -> str:
+        return str(value)
+
+
+DEFAULT_CONVERTERS: dict[str, type[BaseConverter]] = {
+    "default": UnicodeConverter, "string": UnicodeConverter, "any": AnyConverter,
+    "path": PathConverter, "int": IntegerConverter, "float": FloatConverter,
+    "uuid": UUIDConverter,
+}
+
+_rule_re = re.compile(
+    r"<(?:(?P<conv>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>[^)]*)\))?:)?(?P<var>[a-zA-Z_][a-zA-Z0-9_]*)>"
+)
+
+
+def _parse_converter_args(argstr: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for part in argstr.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key = None
+        if "=" in part:
+            key, part = (s.strip() for s in part.split("=", 1))
+        try:
+            value = ast.literal_eval(part)
+        except (ValueError, SyntaxError):
+            value = part.strip("\"'")
+        if key:
+            kwargs[key] = value
+        else:
+            args.append(value)
+    return tuple(args), kwargs
+
+
+class _Part:
+    """One piece of a parsed rule: static text or a variable with its converter."""
+
+    __slots__ = ("static", "name", "conv")
+
+    def __init__(self, static: str | None, name: str | None = None,
+                 conv: BaseConverter | None = None) -> None:
+        self.static, self.name, self.conv = static, name, conv
+
+
+def _parse_template(template: str, map: Map, rule: str) -> list[_Part]:
+    parts: list[_Part] = []
+    pos = 0
+    for m in _rule_re.finditer(template):
+        if m.start() > pos:
+            parts.append(_Part(template[pos:m.start()]))
+        cname = m.group("conv") or "default"
+        if cname not in map.converters:
+            raise LookupError(f"the converter {cname!r} does not exist (rule {rule!r})")
+        args, kwargs = _parse_converter_args(m.group("args") or "")
+        parts.append(_Part(None, m.group("var"), map.converters[cname](map, *args, **kwargs)))
+        pos = m.end()
+    if pos < len(template):
+        tail = template[pos:]
+        if "<" in tail or ">" in tail:
+            raise ValueError(f"malformed url rule: {rule!r}")
+        parts.append(_Part(tail))
+    return parts
+
+
+def _compile(parts: list[_Part]) -> tuple[Callable[[str], re.Match[str] | None], tuple[tuple[str, BaseConverter], ...]]:
+    """A fullmatch function for ``parts`` and its ``(name, converter)`` list in group order."""
+    regex = []
+    convs = []
+    for p in parts:
+        if p.static is not None:
+            regex.append(re.escape(p.static))
+        else:
+            assert p.conv is not None and p.name is not None
+            regex.append(f"({p.conv.regex})")
+            convs.append((p.name, p.conv))
+    return re.compile("".join(regex)).fullmatch, tuple(convs)
+
+
+class Rule:
+    """A URL pattern bound to an endpoint, e.g. ``Rule("/users/<int:id>", endpoint="user")``."""
+
+    def __init__(
+        self,
+        string: str,
+        defaults: dict[str, Any] | None = None,
+        subdomain: str | None = None,
+        methods: Iterable[str] | None = None,
+        build_only: bool = False,
+        endpoint: str | None = None,
+        strict_slashes: bool | None = None,
+        merge_slashes: bool | None = None,
+        redirect_to: str | Callable[..., str] | None = None,
+        alias: bool = False,
+        host: str | None = None,
+        websocket: bool = False,
+    ) -> None:
+        if not string.startswith("/"):
+            raise ValueError(f"urls must start with a leading slash: {string!r}")
+        self.rule = string
+        self.defaults = defaults
+        self.subdomain = subdomain
+        self.host = host
+        self.build_only = build_only
+        self.endpoint: str = endpoint  # type: ignore[assignment]
+        self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
+        self.redirect_to = redirect_to
+        self.alias = alias
+        self.websocket = websocket
+        self.provide_automatic_options = False
+        if methods is None:
+            self.methods: set[str] | None = None
+        else:
+            if isinstance(methods, str):
+                raise TypeError("'methods' should be a list of strings.")
+            self.methods = {m.upper() for m in methods}
+            if "GET" in self.methods:
+                self.methods.add("HEAD")
+        self.map: Map | None = None
+        self.arguments: set[str] = set()
+        self._parts: list[_Part] = []
+        self._domain_parts: list[_Part] = []
+
+    def bind(self, map: Map, rebind: bool = False) -> None:
+        """Attach to ``map`` and compile."""
+        if self.map is not None and not rebind:
+            raise RuntimeError(f"url rule {self!r} already bound to map {self.map!r}")
+        self.map = map
+        if self.strict_slashes is None:
+            self.strict_slashes = map.strict_slashes
+        if self.merge_slashes is None:
+            self.merge_slashes = map.merge_slashes
+        if self.subdomain is None:
+            self.subdomain = map.default_subdomain
+        self._parts = _parse_template(self.rule, map, self.rule)
+        domain = (self.host or "") if map.host_matching else (self.subdomain or "")
+        self._domain_parts = _parse_template(domain, map, self.rule)
+        names = [p.name for p in self._parts + self._domain_parts if p.name]
+        if len(names) != len(set(names)):
+            raise ValueError(f"variable name used twice in rule {self.rule!r}")
+        self.arguments = set(names)
+
+    @property
+    def is_static(self) -> bool:
+        return not any(p.name for p in self._parts)
+
+    def _build_parts(self, parts: list[_Part], values: dict[str, Any]) -> str:
+        out = []
+        for p in parts:
+            if p.static is not None:
+                out.append(p.static)
+            else:
+                out.append(p.conv.to_url(values[p.name]))  # type: ignore[union-attr,index]
+        return "".join(out)
+
+    def build(self, values: dict[str, Any], append_unknown: bool = True) -> tuple[str, str]:
+        """``(domain_part, path)`` for ``values``; unknown values go to the query string."""
+        path = self._build_parts(self._parts, values)
+        domain = self._build_parts(self._domain_parts, values) if self._domain_parts else ""
+        if append_unknown:
+            extra = [(k, v) for k, v in values.items()
+                     if k not in self.arguments and not (self.defaults and k in self.defaults)]
+            if extra:
+                from .http import url_encode
+
+                pairs = []
+                for k, v in extra:
+                    if isinstance(v, (list, tuple)):
+                        pairs.extend((k, x) for x in v)
+                    else:
+                        pairs.append((k, v))
+                qs = url_encode(pairs)
+                if qs:
+                    path = f"{path}?{qs}"
+        return domain, path
+
+    def suitable_for(self, values: dict[str, Any], method: str | None = None) -> bool:
+        """Whether this rule can build a URL from ``values`` (and ``method``)."""
+        if method is not None and self.methods is not None and method not in self.methods:
+            return False
+        defaults = self.defaults or {}
+        for key in self.arguments:
+            if key not in defaults and key not in values:
+                return False
+        for key, value in defaults.items():
+            if key not in self.arguments and key in values and values[key] != value:
+                return False
+        return True
+
+    def __repr__(self) -> str:
+        methods = f" ({', '.join(sorted(self.methods))})" if self.methods else ""
+        return f"<Rule {self.rule!r}{methods} -> {self.endpoint}>"
+
+
+class _Node:
+    __slots__ = ("static", "dynamic", "rest", "leaf")
+
+    def __init__(self) -> None:
+        self.static: dict[str, _Node] = {}
+        self.dynamic: list[tuple[int, Callable[[str], Any], tuple[tuple[str, BaseConverter], ...], _Node]] = []
+        self.rest: list[tuple[Callable[[str], Any], tuple[tuple[str, BaseConverter], ...], Rule]] = []
+        self.leaf: list[Rule] = []
+
+
+def _convert(m: re.Match[str], convs: tuple[tuple[str, BaseConverter], ...]) -> dict[str, Any] | None:
+    out = {}
+    groups = m.groups()
+    for (name, conv), raw in zip(convs, groups):
+        try:
+            out[name] = conv.to_python(raw)
+        except (ValidationError, ValueError):
+            return None
+    return out
+
+
+class _Tree:
+    """Rules of one domain: the static dict and the segment tree."""
+
+    __slots__ = ("static", "root")
+
+    def __init__(self) -> None:
+        self.static: dict[str, dict[str, Rule]] = {}
+        self.root = _Node()
+
+    def add(self, rule: Rule) -> None:
+        if rule.is_static and rule.redirect_to is None and rule.methods is not None:
+            bucket = self.static.setdefault(rule.rule, {})
+            for m in rule.methods:
+                bucket.setdefault(m, rule)
+        # Split the parts into segments at "/" in static text.
+        segments: list[list[_Part]] = [[]]
+        for p in rule._parts[1:] if rule._parts[0].static == "/" else rule._parts:
+            if p.static is None:
+                segments[-1].append(p)
+                continue
+            text = p.static
+            if not segments[0] and segments == [[]] and text.startswith("/"):
+                text = text[1:]
+            pieces = text.split("/")
+            if pieces[0]:
+                segments[-1].append(_Part(pieces[0]))
+            for piece in pieces[1:]:
+                segments.append([_Part(piece)] if piece else [])
+        node = self.root
+        for i, seg in enumerate(segments):
+            if any(p.conv is not None and not p.conv.part_isolating for p in seg):
+                rest: list[_Part] = []
+                for j, s in enumerate(segments[i:]):
+                    if j:
+                        rest.append(_Part("/"))
+                    rest.extend(s)
+                fm, convs = _compile(rest)
+                node.rest.append((fm, convs, rule))
+                return
+            if all(p.static is not None for p in seg):
+                key = "".join(p.static for p in seg)  # type: ignore[misc]
+                node = node.static.setdefault(key, _Node())
+            else:
+                fm, convs = _compile(seg)
+                pattern = fm.__self__.pattern  # type: ignore[attr-defined]
+                for _, f, c, child in node.dynamic:
+                    if f.__self__.pattern == pattern and [type(x) for _, x in c] == [type(x) for _, x in convs] and [n for n, _ in c] == [n for n, _ in convs]:  # type: ignore[attr-defined]
+                        node = child
+                        break
+                else:
+                    weight = sum(p.conv.weight for p in seg if p.conv)  # type: ignore[misc]
+                    child = _Node()
+                    node.dynamic.append((weight, fm, convs, child))
+                    node.dynamic.sort(key=lambda t: t[0])
+                    node = child
+        node.leaf.append(rule)
+
+    def walk(self, node: _Node, segs: list[str], i: int, method: str,
+             values: dict[str, Any], allowed: set[str]) -> tuple[Rule, dict[str, Any]] | None:
+        if i == len(segs):
+            for rule in node.leaf:
+                if rule.methods is None or method in rule.methods:
+                    return rule, values
+                allowed.update(rule.methods)
+        else:
+            seg = segs[i]
+            child = node.static.get(seg)
+            if child is not None:
+                rv = self.walk(child, segs, i + 1, method, values, allowed)
+                if rv is not None:
+                    return rv
+            for _, fm, convs, child in node.dynamic:
+                m = fm(seg)
+                if m is not None:
+                    got = _convert(m, convs)
+                    if got is not None:
+                        rv = self.walk(child, segs, i + 1, method, {**values, **got}, allowed)
+                        if rv is not None:
+                            return rv
+        if node.rest:
+            remainder = "/".join(segs[i:])
+            for fm, convs, rule in node.rest:
+                m = fm(remainder)
+                if m is not None:
+                    got = _convert(m, convs)
+                    if got is None:
+                        continue
+                    if rule.methods is None or method in rule.methods:
+                        return rule, {**values, **got}
+                    allowed.update(rule.methods)
+        return None
+
+    def match(self, path: str, method: str, allowed: set[str]) -> tuple[Rule, dict[str, Any]] | None:
+        hit = self.static.get(path)
+        if hit is not None:
+            rule = hit.get(method)
+            if rule is not None:
+                return rule, {}
+        return self.walk(self.root, path[1:].split("/"), 0, method, {}, allowed)
+
+
+class Map:
+    """All URL rules of an app, compiled for matching and building."""
+
+    default_converters = DEFAULT_CONVERTERS
+
+    def __init__(
+        self,
+        rules: Iterable[Rule] | None = None,
+        default_subdomain: str = "",
+        strict_slashes: bool = True,
+        merge_slashes: bool = True,
+        redirect_defaults: bool = True,
+        converters: dict[str, type[BaseConverter]] | None = None,
+        sort_parameters: bool = False,
+        sort_key: Any = None,
+        host_matching: bool = False,
+    ) -> None:
+        self.default_subdomain = default_subdomain
+        self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
+        self.redirect_defaults = redirect_defaults
+        self.host_matching = host_matching
+        self.converters: dict[str, type[BaseConverter]] = dict(self.default_converters)
+        if converters:
+            self.converters.update(converters)
+        self._rules: list[Rule] = []
+        self._by_endpoint: dict[str, list[Rule]] = {}
+        self._trees: dict[str, _Tree] = {}
+        self._dyn_domains: list[tuple[Callable[[str], Any], tuple[tuple[str, BaseConverter], ...], _Tree]] = []
+        # Fast path: a map whose rules carry no host/subdomain matches on path alone.
+        self._plain: _Tree | None = None
+        for rule in rules or ():
+            self.add(rule)
+
+    def add(self, rule: Rule) -> None:
+        """Add and compile a rule."""
+        rule.bind(self)
+        self._rules.append(rule)
+        self._by_endpoint.setdefault(rule.endpoint, []).append(rule)
+        if rule.build_only:
+            return
+        if not rule._domain_parts:
+            key = ""
+        elif all(p.static is not None for p in rule._domain_parts):
+            key = "".join(p.static for p in rule._domain_parts)  # type: ignore[misc]
+        else:
+            fm, convs = _compile(rule._domain_parts)
+            pattern = fm.__self__.pattern  # type: ignore[attr-defined]
+            for f, _, tree in self._dyn_domains:
+                if f.__self__.pattern == pattern:  # type: ignore[attr-defined]
+                    break
+            else:
+                tree = _Tree()
+                self._dyn_domains.append((fm, convs, tree))
+            tree.add(rule)
+            self._plain = None
+            return
+        self._trees.setdefault(key, _Tree()).add(rule)
+        self._plain = self._trees[""] if list(self._trees) == [""] and not self._dyn_domains else None
+
+    @property
+    def has_domain_rules(self) -> bool:
+        """True when some rule has a subdomain or host to match."""
+        return self._plain is None and bool(self._rules)
+
+    def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
+        """Every rule, or those of ``endpoint``."""
+        if endpoint is not None:
+            return iter(self._by_endpoint.get(endpoint, ()))
+        return iter(self._rules)
+
+    def is_endpoint_expecting(self, endpoint: str, *arguments: str) -> bool:
+        """Whether a rule of ``endpoint`` takes every one of ``arguments``."""
+        return any(set(arguments) <= rule.arguments for rule in self._by_endpoint.get(endpoint, ()))
+
+    def _match_domain(self, path: str, method: str, domain: str,
+                      allowed: set[str]) -> tuple[Rule, dict[str, Any]] | None:
+        tree = self._trees.get(domain)
+        if tree is not None:
+            rv = tree.match(path, method, allowed)
+            if rv is not None:
+                return rv
+        for fm, convs, tree in self._dyn_domains:
+            m = fm(domain)
+            if m is not None:
+                got = _convert(m, convs)
+                if got is None:
+                    continue
+                rv = tree.match(path, method, allowed)
+                if rv is not None:
+                    return rv[0], {**got, **rv[1]}
+        return None
+
+    def match(self, path: str, method: str = "GET", domain: str = "") -> tuple[Rule, dict[str, Any]]:
+        """Find ``(rule, view_args)`` for a path.
+
+        Raises :class:`NotFound`, :class:`MethodNotAllowed` (with the allowed methods) or
+        :class:`RequestRedirect` (missing trailing slash, ``//`` in the path, ``redirect_to``).
+        ``domain`` is the subdomain, or the host with host matching.
+        """
+        plain = self._plain
+        if plain is not None:
+            # Inlined static lookup: the hello-world path is one dict hit.
+            hit = plain.static.get(path)
+            if hit is not None:
+                rule = hit.get(method)
+                if rule is not None:
+                    return rule, {}
+        allowed: set[str] = set()
+        rv = self._match_domain(path, method, domain, allowed)
+        if rv is None:
+            return self._no_match(path, method, domain, allowed)
+        rule, values = rv
+        if rule.defaults:
+            values = {**rule.defaults, **values}
+        if rule.redirect_to is not None:
+            self._redirect_to(rule, values)
+        return rule, values
+
+    def _redirect_to(self, rule: Rule, values: dict[str, Any]) -> None:
+        target = rule.redirect_to
+        if callable(target):
+            url = target(self, **values)
+        else:
+            def sub(m: re.Match[str]) -> str:
+                return str(values[m.group("var")])
+
+            url = _rule_re.sub(sub, target)  # type: ignore[arg-type]
+        raise RequestRedirect(url)
+
+    def _no_match(self, path: str, method: str, domain: str, allowed: set[str]) -> Any:
+        if not allowed:
+            if self.merge_slashes and "//" in path:
+                merged = re.sub("/{2,}", "/", path)
+                if self._match_domain(merged, method, domain, set()) is not None:
+                    raise RequestRedirect(merged)
+            if not path.endswith("/"):
+                probe: set[str] = set()
+                rv = self._match_domain(path + "/", method, domain, probe)
+                if rv is not None and rv[0].strict_slashes and rv[0].rule.endswith("/"):
+                    raise RequestRedirect(path + "/")
+            raise NotFound()
+        raise MethodNotAllowed(sorted(allowed))
+
+    def allowed_methods(self, path: str, domain: str = "") -> list[str]:
+        """Every method some rule answers for ``path``."""
+        allowed: set[str] = set()
+        self._match_domain(path, "\0", domain, allowed)
+        return sorted(allowed)
+
+    def build(self, endpoint: str, values: dict[str, Any] | None = None,
+              method: str | None = None, append_unknown: bool = True) -> tuple[Rule, str, str]:
+        """``(rule, domain_part, path)`` for ``endpoint``; :class:`BuildError` when impossible."""
+        values = values or {}
+        rules = self._by_endpoint.get(endpoint)
+        if not rules:
+            raise BuildError(endpoint, values, method, "The endpoint does not exist.")
+        clean = {k: v for k, v in values.items() if v is not None}
+        best = None
+        for rule in rules:
+            if rule.suitable_for(clean, method):
+                # Prefer the rule whose defaults the values name explicitly.
+                if rule.defaults and any(k in clean for k in rule.defaults):
+                    best = rule
+                    break
+                if best is None:
+                    best = rule
+        if best is None:
+            missing = set()
+            for rule in rules:
+                missing |= {a for a in rule.arguments if a not in clean and a not in (rule.defaults or {})}
+            reason = f"Missing values: {sorted(missing)!r}." if missing else ""
+            raise BuildError(endpoint, values, method, reason)
+        merged = {**(best.defaults or {}), **clean} if best.defaults else clean
+        try:
+            domain, path = best.build(merged, append_unknown)
+        except (ValidationError, ValueError, TypeError) as e:
+            raise BuildError(endpoint, values, method, str(e)) from None
+        return best, domain, path
+
+    def __repr__(self) -> str:
+        return f"Map({self._rules!r})"

@@ -1,0 +1,191 @@
+"""Jinja2 templates: the app's environment, loaders, and the render functions.
+
+Jinja2 is imported when the first template is rendered, not at ``import stein``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from .ctx import _cv_app, _cv_request
+
+if TYPE_CHECKING:
+    from .app import Stein
+
+
+def _default_template_ctx_processor() -> dict[str, Any]:
+    actx = _cv_app.get(None)
+    rctx = _cv_request.get(None)
+    rv: dict[str, Any] = {}
+    if actx is not None:
+        rv["g"] = actx.g
+    if rctx is not None:
+        rv["request"] = rctx.request
+        rv["session"] = rctx.session
+    return rv
+
+
+def create_environment(app: Stein) -> Any:
+    """Build the app's Jinja environment: loaders of the app and its blueprints,
+    autoescaping by file extension, ``url_for``/``get_flashed_messages``/``config``."""
+    from jinja2 import Environment as BaseEnvironment
+
+    from .helpers import get_flashed_messages, url_for
+
+    class Environment(BaseEnvironment):
+        def __init__(self, app: Stein, **options: Any) -> None:
+            if "loader" not in options:
+                options["loader"] = DispatchingLoader(app)
+            super().__init__(**options)
+            self.app = app
+
+    options = dict(app.jinja_options)
+    options.setdefault("autoescape", app.select_jinja_autoescape)
+    if "auto_reload" not in options:
+        auto_reload = app.config["TEMPLATES_AUTO_RELOAD"]
+        options["auto_reload"] = app.debug if auto_reload is None else auto_reload
+    env = Environment(app, **options)
+    env.globals.update(url_for=url_for, get_flashed_messages=get_flashed_messages,
+                       config=app.config, request=_LazyRequest(), session=_LazySession(),
+                       g=_LazyG())
+    env.policies["json.dumps_function"] = app.json.dumps
+    env.filters.update(app._template_filters)
+    env.globals.update(app._template_globals)
+    env.tests.update(app._template_tests)
+    return env
+
+
+class _LazyRequest:
+    """Global stand-ins so templates rendered outside a request still see the names."""
+
+    def __getattr__(self, name: str) -> Any:
+        from .ctx import request
+
+        return getattr(request, name)
+
+
+class _LazySession(_LazyRequest):
+    def __getattr__(self, name: str) -> Any:
+        from .ctx import session
+
+        return getattr(session, name)
+
+
+class _LazyG(_LazyRequest):
+    def __getattr__(self, name: str) -> Any:
+        from .ctx import g
+
+        return getattr(g, name)
+
+
+def DispatchingLoader(app: Stein) -> Any:  # noqa: N802 - reads like the class it builds
+    """A loader that looks in the app's template folder, then each blueprint's."""
+    from jinja2 import BaseLoader, TemplateNotFound
+
+    class _DispatchingLoader(BaseLoader):
+        def __init__(self, app: Stein) -> None:
+            self.app = app
+
+        def _loaders(self) -> Iterator[Any]:
+            loader = self.app.jinja_loader
+            if loader is not None:
+                yield loader
+            for bp in self.app.iter_blueprints():
+                loader = bp.jinja_loader
+                if loader is not None:
+                    yield loader
+
+        def get_source(self, environment: Any, template: str) -> Any:
+            for loader in self._loaders():
+                try:
+                    return loader.get_source(environment, template)
+                except TemplateNotFound:
+                    continue
+            raise TemplateNotFound(template)
+
+        def list_templates(self) -> list[str]:
+            result: set[str] = set()
+            for loader in self._loaders():
+                result.update(loader.list_templates())
+            return sorted(result)
+
+    return _DispatchingLoader(app)
+
+
+def _context(app: Stein, context: dict[str, Any]) -> dict[str, Any]:
+    ctx = _default_template_ctx_processor()
+    ctx.update(context)
+    app.update_template_context(ctx)
+    return ctx
+
+
+def _render(app: Stein, template: Any, context: dict[str, Any]) -> str:
+    from . import app as _app
+
+    sig = _app.signals
+    if sig is not None and sig.before_render_template.receivers:
+        sig.before_render_template.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
+    rv = template.render(context)
+    if sig is not None and sig.template_rendered.receivers:
+        sig.template_rendered.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
+    return rv  # type: ignore[no-any-return]
+
+
+def _app() -> Stein:
+    actx = _cv_app.get(None)
+    if actx is None:
+        raise RuntimeError("Rendering a template needs an application context.")
+    return actx.app
+
+
+def render_template(template_name_or_list: Any, **context: Any) -> str:
+    """Render a template from the template folders with ``context``.
+
+    ``request``, ``session``, ``g``, ``config``, ``url_for`` and ``get_flashed_messages``
+    are always available in the template.
+    """
+    app = _app()
+    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    return _render(app, template, _context(app, context))
+
+
+def render_template_string(source: str, **context: Any) -> str:
+    """Render a template from a string (autoescaped)."""
+    app = _app()
+    template = app.jinja_env.from_string(source)
+    return _render(app, template, _context(app, context))
+
+
+def _stream(app: Stein, template: Any, context: dict[str, Any]) -> Iterator[str]:
+    from . import app as _app_mod
+
+    sig = _app_mod.signals
+    if sig is not None and sig.before_render_template.receivers:
+        sig.before_render_template.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
+
+    def generate() -> Iterator[str]:
+        yield from template.generate(context)
+        if sig is not None and sig.template_rendered.receivers:
+            sig.template_rendered.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
+
+    rv = generate()
+    if _cv_request.get(None) is not None:
+        from .ctx import stream_with_context
+
+        rv = stream_with_context(rv)
+    return rv  # type: ignore[no-any-return]
+
+
+def stream_template(template_name_or_list: Any, **context: Any) -> Iterator[str]:
+    """Render a template piece by piece, for a streamed response."""
+    app = _app()
+    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    return _stream(app, template, _context(app, context))
+
+
+def stream_template_string(source: str, **context: Any) -> Iterator[str]:
+    """Render a template string piece by piece, for a streamed response."""
+    app = _app()
+    template = app.jinja_env.from_string(source)
+    return _stream(app, template, _context(app, context))

@@ -1,0 +1,1070 @@
+"""Request and Response.
+
+The request holds the WSGI environ and parses nothing up front: every attribute is
+computed on first access and then cached on the instance (a hello-world request touches
+none of them). The response keeps its headers as the very list handed to ``start_response``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from .datastructures import (
+    CombinedMultiDict,
+    EnvironHeaders,
+    Headers,
+    ImmutableMultiDict,
+    MultiDict,
+)
+from .exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
+from .http import (
+    STATUS_LINES,
+    Accept,
+    ETags,
+    MIMEAccept,
+    dump_cookie,
+    http_date,
+    parse_accept_header,
+    parse_cookie,
+    parse_date,
+    parse_etags,
+    parse_options_header,
+    parse_qsl,
+    parse_range_header,
+    quote_etag,
+    unquote_etag,
+)
+
+
+class cached_property:
+    """Compute once per instance, then live in the instance ``__dict__``.
+
+    A non-data descriptor: after the first access the instance attribute shadows it, so
+    later reads cost a plain attribute lookup.
+    """
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
+def _wsgi_decode(s: str) -> str:
+    """PEP 3333 strings carry bytes as latin-1; re-decode them as UTF-8 (bad bytes -> 400)."""
+    if s.isascii():
+        return s
+    try:
+        return s.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise BadRequest("The URL is not valid UTF-8.") from None
+
+
+def _is_json_mimetype(mt: str) -> bool:
+    return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
+
+
+class UserAgent(str):
+    """The ``User-Agent`` header as a string, with ``.string`` for Werkzeug parity."""
+
+    @property
+    def string(self) -> str:
+        return str(self)
+
+
+class Authorization(dict):  # type: ignore[type-arg]
+    """A parsed ``Authorization`` header: ``type``, and ``username``/``password`` for Basic."""
+
+    def __init__(self, auth_type: str, data: dict[str, str] | None = None,
+                 token: str | None = None) -> None:
+        super().__init__(data or {})
+        self.type = auth_type
+        self.token = token
+
+    @property
+    def username(self) -> str | None:
+        return self.get("username")
+
+    @property
+    def password(self) -> str | None:
+        return self.get("password")
+
+
+class Request:
+    """The incoming request, built from a WSGI environ.
+
+    Everything is parsed on first access and cached. Routing sets ``url_rule`` and
+    ``view_args``; a failure to route sets ``routing_exception``.
+    """
+
+    url_rule: Any = None
+    view_args: dict[str, Any] | None = None
+    routing_exception: Exception | None = None
+    # Bound on how many key=value pairs a query string or urlencoded body may hold.
+    max_form_fields: int = 10000
+    parameter_storage_class = ImmutableMultiDict
+    json_module: Any = None
+
+    def __init__(self, environ: dict[str, Any], populate_request: bool = True,
+                 shallow: bool = False) -> None:
+        self.environ = environ
+        self.shallow = shallow
+
+    def __repr__(self) -> str:
+        try:
+            url = self.url
+        except Exception:
+            url = "(invalid URL)"
+        return f"<{type(self).__name__} {url!r} [{self.method}]>"
+
+    # -- where the request points ------------------------------------------------------
+
+    @cached_property
+    def method(self) -> str:
+        """The HTTP method, uppercase."""
+        return self.environ.get("REQUEST_METHOD", "GET").upper()
+
+    @cached_property
+    def path(self) -> str:
+        """The path below the app's root, decoded (always starts with ``/``)."""
+        p = self.environ.get("PATH_INFO") or "/"
+        if p[0] != "/":
+            p = "/" + p
+        return _wsgi_decode(p)
+
+    @cached_property
+    def script_root(self) -> str:
+        """Where the app is mounted (``SCRIPT_NAME``), without a trailing slash."""
+        return _wsgi_decode(self.environ.get("SCRIPT_NAME", "")).rstrip("/")
+
+    root_path = script_root
+
+    @cached_property
+    def query_string(self) -> bytes:
+        return self.environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+
+    @cached_property
+    def full_path(self) -> str:
+        """Path and query string: ``/search?q=x`` (``?`` kept even when the query is empty)."""
+        from urllib.parse import quote
+
+        return f"{quote(self.path)}?{self.environ.get('QUERY_STRING', '')}"
+
+    @cached_property
+    def scheme(self) -> str:
+        """``http`` or ``https`` (from ``wsgi.url_scheme``)."""
+        return self.environ.get("wsgi.url_scheme", "http")
+
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme in ("https", "wss")
+
+    @cached_property
+    def host(self) -> str:
+        """``Host`` header (or server name and port), with the port only when not default."""
+        env = self.environ
+        host = env.get("HTTP_HOST")
+        if not host:
+            host = env.get("SERVER_NAME", "localhost")
+            port = env.get("SERVER_PORT")
+            if port and port not in ("80", "443"):
+                host = f"{host}:{port}"
+        scheme = self.scheme
+        if (scheme in ("http", "ws") and host.endswith(":80")) or (
+            scheme in ("https", "wss") and host.endswith(":443")
+        ):
+            host = host.rsplit(":", 1)[0]
+        return host
+
+    @cached_property
+    def host_url(self) -> str:
+        return f"{self.scheme}://{self.host}/"
+
+    @cached_property
+    def root_url(self) -> str:
+        return f"{self.scheme}://{self.host}{self._quoted_root}/"
+
+    url_root = root_url
+
+    @property
+    def _quoted_root(self) -> str:
+        from urllib.parse import quote
+
+        return quote(self.script_root)
+
+    @cached_property
+    def base_url(self) -> str:
+        """The URL without the query string."""
+        from urllib.parse import quote
+
+        return f"{self.scheme}://{self.host}{self._quoted_root}{quote(self.path)}"
+
+    @cached_property
+    def url(self) -> str:
+        """The full URL as the client asked for it."""
+        qs = self.environ.get("QUERY_STRING")
+        return f"{self.base_url}?{qs}" if qs else self.base_url
+
+    @cached_property
+    def remote_addr(self) -> str | None:
+        return self.environ.get("REMOTE_ADDR")
+
+    @property
+    def remote_user(self) -> str | None:
+        return self.environ.get("REMOTE_USER")
+
+    @cached_property
+    def access_route(self) -> list[str]:
+        """The ``X-Forwarded-For`` chain, client first, or just ``remote_addr``."""
+        fwd = self.environ.get("HTTP_X_FORWARDED_FOR")
+        if fwd:
+            return [x.strip() for x in fwd.split(",") if x.strip()]
+        return [self.remote_addr] if self.remote_addr else []
+
+    # -- routing results -----------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str | None:
+        """Endpoint of the matched rule, or ``None``."""
+        return self.url_rule.endpoint if self.url_rule is not None else None
+
+    @property
+    def blueprint(self) -> str | None:
+        """Name of the blueprint that owns the endpoint (dotted for nested ones), or ``None``."""
+        ep = self.endpoint
+        if ep is not None and "." in ep:
+            return ep.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> tuple[str, ...]:
+        """The current blueprint and its parents, innermost first."""
+        name = self.blueprint
+        if name is None:
+            return ()
+        parts = name.split(".")
+        return tuple(".".join(parts[:i]) for i in range(len(parts), 0, -1))
+
+    # -- headers ---------------------------------------------------------------------
+
+    @cached_property
+    def headers(self) -> EnvironHeaders:
+        """Case-insensitive, read-only request headers."""
+        return EnvironHeaders(self.environ)
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict:
+        """Cookies sent by the client (first value of each name)."""
+        return ImmutableMultiDict(parse_cookie(_wsgi_decode_lax(self.environ.get("HTTP_COOKIE"))))
+
+    @cached_property
+    def content_type(self) -> str | None:
+        return self.environ.get("CONTENT_TYPE") or None
+
+    @cached_property
+    def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
+        return parse_options_header(self.environ.get("CONTENT_TYPE", ""))
+
+    @property
+    def mimetype(self) -> str:
+        """The content type without parameters, lowercased (``""`` when absent)."""
+        return self._parsed_content_type[0].lower()
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        return self._parsed_content_type[1]
+
+    @cached_property
+    def content_length(self) -> int | None:
+        """``Content-Length`` as an int; a malformed value -> 400."""
+        v = self.environ.get("CONTENT_LENGTH")
+        if v in (None, ""):
+            return None
+        v = v.strip()
+        if not v.isdigit():
+            raise BadRequest("The Content-Length header is not a valid number.")
+        return int(v)
+
+    @property
+    def content_encoding(self) -> str | None:
+        return self.environ.get("HTTP_CONTENT_ENCODING")
+
+    @property
+    def user_agent(self) -> UserAgent:
+        return UserAgent(self.environ.get("HTTP_USER_AGENT", ""))
+
+    @property
+    def referrer(self) -> str | None:
+        return self.environ.get("HTTP_REFERER")
+
+    @property
+    def origin(self) -> str | None:
+        return self.environ.get("HTTP_ORIGIN")
+
+    @cached_property
+    def accept_mimetypes(self) -> MIMEAccept:
+        """The ``Accept`` header: ``best_match([...])``, ``quality(x)``, ``x in ...``."""
+        return parse_accept_header(self.environ.get("HTTP_ACCEPT"), MIMEAccept)  # type: ignore[no-any-return]
+
+    @cached_property
+    def accept_languages(self) -> Accept:
+        return parse_accept_header(self.environ.get("HTTP_ACCEPT_LANGUAGE"), Accept)  # type: ignore[no-any-return]
+
+    @cached_property
+    def accept_charsets(self) -> Accept:
+        return parse_accept_header(self.environ.get("HTTP_ACCEPT_CHARSET"), Accept)  # type: ignore[no-any-return]
+
+    @cached_property
+    def accept_encodings(self) -> Accept:
+        return parse_accept_header(self.environ.get("HTTP_ACCEPT_ENCODING"), Accept)  # type: ignore[no-any-return]
+
+    @cached_property
+    def if_none_match(self) -> ETags:
+        return parse_etags(self.environ.get("HTTP_IF_NONE_MATCH"))
+
+    @cached_property
+    def if_match(self) -> ETags:
+        return parse_etags(self.environ.get("HTTP_IF_MATCH"))
+
+    @cached_property
+    def if_modified_since(self) -> datetime | None:
+        return parse_date(self.environ.get("HTTP_IF_MODIFIED_SINCE"))
+
+    @cached_property
+    def if_unmodified_since(self) -> datetime | None:
+        return parse_date(self.environ.get("HTTP_IF_UNMODIFIED_SINCE"))
+
+    @cached_property
+    def if_range(self) -> str | None:
+        return self.environ.get("HTTP_IF_RANGE")
+
+    @cached_property
+    def range(self) -> Any:
+        """The parsed ``Range`` header or ``None``."""
+        return parse_range_header(self.environ.get("HTTP_RANGE"))
+
+    @property
+    def date(self) -> datetime | None:
+        return parse_date(self.environ.get("HTTP_DATE"))
+
+    @cached_property
+    def authorization(self) -> Authorization | None:
+        """``Authorization``: Basic credentials decoded, other schemes as a token."""
+        value = self.environ.get("HTTP_AUTHORIZATION")
+        if not value:
+            return None
+        scheme, _, rest = value.partition(" ")
+        scheme = scheme.lower()
+        rest = rest.strip()
+        if scheme == "basic":
+            import base64
+            import binascii
+
+            try:
+                raw = base64.b64decode(rest, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                return None
+            user, sep, pw = raw.partition(":")
+            if not sep:
+                return None
+            return Authorization("basic", {"username": user, "password": pw})
+        return Authorization(scheme, None, token=rest or None)
+
+    # -- query and body ----------------------------------------------------------------
+
+    @cached_property
+    def args(self) -> ImmutableMultiDict:
+        """The query string as a MultiDict; a missing key raises a 400 ``KeyError``."""
+        qs = self.environ.get("QUERY_STRING")
+        if not qs:
+            return self.parameter_storage_class()
+        return self.parameter_storage_class(parse_qsl(qs, max_fields=self._form_limit("MAX_FORM_PARTS")))
+
+    def _app_config(self, key: str, default: Any = None) -> Any:
+        from .ctx import _cv_app
+
+        actx = _cv_app.get(None)
+        if actx is None:
+            return default
+        return actx.app.config.get(key, default)
+
+    def _form_limit(self, key: str) -> int | None:
+        v = self._app_config(key, self.max_form_fields)
+        return self.max_form_fields if v is None else int(v)
+
+    @property
+    def max_content_length(self) -> int | None:
+        """``MAX_CONTENT_LENGTH`` of the current app (``None``: no limit)."""
+        return self._app_config("MAX_CONTENT_LENGTH")  # type: ignore[no-any-return]
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        return self._app_config("MAX_FORM_MEMORY_SIZE")  # type: ignore[no-any-return]
+
+    @property
+    def max_form_parts(self) -> int | None:
+        return self._app_config("MAX_FORM_PARTS")  # type: ignore[no-any-return]
+
+    def _check_length(self) -> int | None:
+        cl = self.content_length
+        limit = self.max_content_length
+        if limit is not None and cl is not None and cl > limit:
+            raise RequestEntityTooLarge(
+                f"The request body is {cl} bytes; the limit is {limit} bytes."
+            )
+        return cl
+
+    @cached_property
+    def stream(self) -> Any:
+        """The body as a file-like object, bounded by ``Content-Length``/``MAX_CONTENT_LENGTH``."""
+        from .forms import LimitedStream
+
+        cl = self._check_length()
+        env = self.environ
+        wsgi_input = env.get("wsgi.input")
+        if wsgi_input is None:
+            import io
+
+            return io.BytesIO()
+        if cl is None:
+            chunked = "chunked" in env.get("HTTP_TRANSFER_ENCODING", "").lower()
+            if not (chunked or env.get("wsgi.input_terminated")):
+                import io
+
+                return io.BytesIO()
+            return LimitedStream(wsgi_input, None, self.max_content_length)
+        return LimitedStream(wsgi_input, cl, self.max_content_length)
+
+    @property
+    def input_stream(self) -> Any:
+        return self.environ.get("wsgi.input")
+
+    def get_data(self, cache: bool = True, as_text: bool = False,
+                 parse_form_data: bool = False) -> Any:
+        """The raw body (bytes, or str with ``as_text``). Over ``MAX_CONTENT_LENGTH`` -> 413."""
+        data = self.__dict__.get("_cached_data")
+        if data is None:
+            if parse_form_data:
+                self._load_form_data()
+                data = self.__dict__.get("_cached_data")
+            if data is None:
+                data = self.stream.read()
+                cl = self.content_length
+                if cl is not None and len(data) < cl:
+                    raise ClientDisconnected("The client sent less data than Content-Length announced.")
+                if cache:
+                    self.__dict__["_cached_data"] = data
+        if as_text:
+            return data.decode("utf-8", "replace")
+        return data
+
+    @property
+    def data(self) -> bytes:
+        """The raw body as bytes (empty for form posts, whose body goes to ``form``)."""
+        if self.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            self._load_form_data()
+            return self.__dict__.get("_cached_data", b"")  # type: ignore[no-any-return]
+        return self.get_data()  # type: ignore[no-any-return]
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        from .forms import parse_form_data
+
+        form, files = parse_form_data(self)
+        self.__dict__["form"] = form
+        self.__dict__["files"] = files
+
+    @property
+    def form(self) -> ImmutableMultiDict:
+        """Form fields of a urlencoded or multipart body."""
+        self._load_form_data()
+        return self.__dict__["form"]  # type: ignore[no-any-return]
+
+    @property
+    def files(self) -> ImmutableMultiDict:
+        """Uploaded files (``FileStorage``) of a multipart body."""
+        self._load_form_data()
+        return self.__dict__["files"]  # type: ignore[no-any-return]
+
+    @property
+    def want_form_data_parsed(self) -> bool:
+        return bool(self.environ.get("CONTENT_TYPE"))
+
+    @cached_property
+    def values(self) -> CombinedMultiDict:
+        """``args`` and ``form`` together (only ``args`` for GET)."""
+        sources: list[MultiDict] = [self.args]
+        if self.method != "GET":
+            sources.append(self.form)
+        return CombinedMultiDict(sources)
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the body is declared as JSON (``application/json`` or ``+json``)."""
+        return _is_json_mimetype(self.mimetype)
+
+    @property
+    def json(self) -> Any:
+        """The parsed JSON body (see :meth:`get_json`)."""
+        return self.get_json()
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse the body as JSON.
+
+        Not declared as JSON -> 415 (``None`` with ``silent``); malformed -> 400 (``None``
+        with ``silent``). ``force`` ignores the content type.
+        """
+        d = self.__dict__
+        key = "_json_silent" if silent else "_json"
+        if cache and key in d:
+            return d[key]
+        if not (force or self.is_json):
+            if silent:
+                return None
+            raise UnsupportedMediaType(
+                "Did not attempt to load JSON data because the request Content-Type was not "
+                "'application/json'."
+            )
+        data = self.get_data(cache=cache)
+        try:
+            from .ctx import _cv_app
+
+            actx = _cv_app.get(None)
+            if actx is not None:
+                rv = actx.app.json.loads(data)
+            else:
+                import json
+
+                rv = json.loads(data)
+        except ValueError as e:
+            if silent:
+                rv = None
+            else:
+                rv = self.on_json_loading_failed(e)
+        if cache:
+            d[key] = rv
+            if rv is not None:
+                d["_json_silent"] = rv
+        return rv
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        """Called on malformed JSON; raises a 400 naming the error."""
+        raise BadRequest(f"Failed to decode JSON object: {e}")
+
+    def close(self) -> None:
+        """Close uploaded files' temporary storage."""
+        files = self.__dict__.get("files")
+        if files:
+            for f in files.values():
+                f.close()
+
+    def __enter__(self) -> Request:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @classmethod
+    def from_values(cls, *args: Any, **kwargs: Any) -> Request:
+        """A request built like the test client builds one (see ``stein.testing``)."""
+        from .testing import EnvironBuilder
+
+        return cls(EnvironBuilder(*args, **kwargs).get_environ())
+
+
+def _wsgi_decode_lax(s: str | None) -> str | None:
+    if s is None or s.isascii():
+        return s
+    try:
+        return s.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return s
+
+
+_TEXT_PREFIXES = ("text/",)
+_UTF8_TYPES = frozenset(("application/xml", "application/javascript", "application/ecmascript",
+                         "application/xhtml+xml"))
+
+
+def _content_type_for(mimetype: str) -> str:
+    if mimetype.startswith(_TEXT_PREFIXES) or mimetype in _UTF8_TYPES:
+        return f"{mimetype}; charset=utf-8"
+    return mimetype
+
+
+class Response:
+    """An HTTP response: body, status and headers, and a WSGI application of its own.
+
+    ``response`` may be ``str``, ``bytes`` or an iterable of either (streamed).
+    """
+
+    default_status = 200
+    default_mimetype: str | None = "text/html"
+    charset = "utf-8"
+    automatically_set_content_length = True
+    max_cookie_size = 4093
+    direct_passthrough = False
+    # Headers that a streamed response must not get computed for it.
+    _on_close: list[Callable[[], Any]] | None = None
+
+    def __init__(
+        self,
+        response: Any = None,
+        status: int | str | None = None,
+        headers: Any = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        if headers is None:
+            h = Headers.__new__(Headers)
+            h._list = []
+        elif isinstance(headers, Headers):
+            h = headers
+        else:
+            h = Headers(headers)
+        self.headers = h
+        if content_type is None:
+            if mimetype is None and "content-type" not in h:
+                mimetype = self.default_mimetype
+            if mimetype is not None:
+                h._list.append(("Content-Type", _content_type_for(mimetype)))
+        else:
+            h.set("Content-Type", content_type)
+        if status is None:
+            self._status_code = self.default_status
+        elif isinstance(status, int):
+            self._status_code = status
+        else:
+            self.status = status
+        if direct_passthrough:
+            self.direct_passthrough = True
+        if response is None:
+            self.response: Any = []
+            if self.automatically_set_content_length:
+                h._list.append(("Content-Length", "0"))
+        elif isinstance(response, (str, bytes, bytearray)):
+            self.set_data(response)
+        else:
+            self.response = response
+
+    def __repr__(self) -> str:
+        body = f"{len(self.get_data())} bytes" if self.is_sequence else "streamed"
+        return f"<{type(self).__name__} {body} [{self.status}]>"
+
+    # -- status ------------------------------------------------------------------------
+
+    @property
+    def status_code(self) -> int:
+        """The status as an int."""
+        return self._status_code
+
+    @status_code.setter
+    def status_code(self, code: int) -> None:
+        self._status_code = int(code)
+        self.__dict__.pop("_status", None)
+
+    @property
+    def status(self) -> str:
+        """The status line, e.g. ``"200 OK"``."""
+        s = self.__dict__.get("_status")
+        if s is not None:
+            return s  # type: ignore[no-any-return]
+        code = self._status_code
+        try:
+            return STATUS_LINES[code]
+        except KeyError:
+            return f"{code} UNKNOWN"
+
+    @status.setter
+    def status(self, value: str | int) -> None:
+        if isinstance(value, int):
+            self.status_code = value
+            return
+        value = value.strip()
+        if not value:
+            raise ValueError("Empty status argument")
+        code_s, _, reason = value.partition(" ")
+        try:
+            code = int(code_s)
+        except ValueError:
+            self._status_code = 0
+            self.__dict__["_status"] = f"0 {value}"
+            return
+        self._status_code = code
+        if reason:
+            self.__dict__["_status"] = value
+        else:
+            self.__dict__.pop("_status", None)
+
+    # -- body --------------------------------------------------------------------------
+
+    def set_data(self, value: str | bytes) -> None:
+        """Replace the body; sets ``Content-Length``."""
+        if isinstance(value, str):
+            value = value.encode(self.charset)
+        else:
+            value = bytes(value)
+        self.response = [value]
+        if self.automatically_set_content_length:
+            lst = self.headers._list
+            for i, (k, _) in enumerate(lst):
+                if k.lower() == "content-length":
+                    lst[i] = (k, str(len(value)))
+                    break
+            else:
+                lst.append(("Content-Length", str(len(value))))
+
+    def get_data(self, as_text: bool = False) -> Any:
+        """The whole body (a streamed body is read and kept)."""
+        self._ensure_sequence()
+        rv = b"".join(self.iter_encoded())
+        return rv.decode(self.charset) if as_text else rv
+
+    data = property(get_data, set_data, doc="The body as bytes.")
+
+    @property
+    def text(self) -> str:
+        """The body decoded as text."""
+        return self.get_data(as_text=True)  # type: ignore[no-any-return]
+
+    @property
+    def is_sequence(self) -> bool:
+        return isinstance(self.response, (list, tuple))
+
+    @property
+    def is_streamed(self) -> bool:
+        """True for a body of unknown length (an iterator)."""
+        try:
+            len(self.response)
+        except (TypeError, AttributeError):
+            return True
+        return False
+
+    def _ensure_sequence(self) -> None:
+        if not self.is_sequence:
+            self.make_sequence()
+
+    def make_sequence(self) -> None:
+        """Read a streamed body into memory."""
+        if not self.is_sequence:
+            close = getattr(self.response, "close", None)
+            self.response = list(self.iter_encoded())
+            if close is not None:
+                self.call_on_close(close)
+
+    def iter_encoded(self) -> Iterator[bytes]:
+        """The body as bytes chunks."""
+        for item in self.response:
+            if isinstance(item, str):
+                yield item.encode(self.charset)
+            else:
+                yield item
+
+    def call_on_close(self, func: Callable[[], Any]) -> Callable[[], Any]:
+        """Run ``func`` when the server closes the response."""
+        if self._on_close is None:
+            self._on_close = []
+        self._on_close.append(func)
+        return func
+
+    def close(self) -> None:
+        """Close the body iterable and run ``call_on_close`` callbacks."""
+        close = getattr(self.response, "close", None)
+        if close is not None:
+            close()
+        for f in self._on_close or ():
+            f()
+
+    def freeze(self) -> None:
+        self.make_sequence()
+        self.set_data(b"".join(self.response))
+
+    # -- headers as attributes -------------------------------------------------------
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("Content-Type")  # type: ignore[no-any-return]
+
+    @content_type.setter
+    def content_type(self, value: str | None) -> None:
+        if value is None:
+            self.headers.remove("Content-Type")
+        else:
+            self.headers.set("Content-Type", value)
+
+    @property
+    def mimetype(self) -> str | None:
+        """The content type without parameters."""
+        ct = self.content_type
+        return ct.split(";", 1)[0].strip().lower() if ct else None
+
+    @mimetype.setter
+    def mimetype(self, value: str) -> None:
+        self.headers.set("Content-Type", _content_type_for(value))
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        return parse_options_header(self.content_type or "")[1]
+
+    @property
+    def content_length(self) -> int | None:
+        v = self.headers.get("Content-Length")
+        return int(v) if v and v.isdigit() else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is None:
+            self.headers.remove("Content-Length")
+        else:
+            self.headers.set("Content-Length", str(value))
+
+    def calculate_content_length(self) -> int | None:
+        if self.is_sequence:
+            return sum(len(x) for x in self.iter_encoded())
+        return None
+
+    def _header_prop(name: str, doc: str = "") -> Any:  # type: ignore[misc]  # noqa: N805
+        def fget(self: Response) -> Any:
+            return self.headers.get(name)
+
+        def fset(self: Response, value: Any) -> None:
+            if value is None:
+                self.headers.remove(name)
+            else:
+                self.headers.set(name, value)
+
+        return property(fget, fset, doc=doc or f"The ``{name}`` header.")
+
+    location = _header_prop("Location")
+    content_encoding = _header_prop("Content-Encoding")
+    content_language = _header_prop("Content-Language")
+    content_location = _header_prop("Content-Location")
+    content_security_policy = _header_prop("Content-Security-Policy")
+    access_control_allow_origin = _header_prop("Access-Control-Allow-Origin")
+    accept_ranges = _header_prop("Accept-Ranges")
+    content_range = _header_prop("Content-Range")
+    retry_after = _header_prop("Retry-After")
+    age = _header_prop("Age")
+    del _header_prop
+
+    def _date_prop(name: str) -> Any:  # type: ignore[misc]  # noqa: N805
+        def fget(self: Response) -> datetime | None:
+            return parse_date(self.headers.get(name))
+
+        def fset(self: Response, value: Any) -> None:
+            if value is None:
+                self.headers.remove(name)
+            else:
+                self.headers.set(name, value if isinstance(value, str) else http_date(value))
+
+        return property(fget, fset, doc=f"The ``{name}`` header as a datetime.")
+
+    last_modified = _date_prop("Last-Modified")
+    expires = _date_prop("Expires")
+    date = _date_prop("Date")
+    del _date_prop
+
+    @property
+    def vary(self) -> set[str]:
+        """The ``Vary`` header's fields; assign a set or use :meth:`add_vary`."""
+        v = self.headers.get("Vary")
+        return {x.strip() for x in v.split(",") if x.strip()} if v else set()
+
+    @vary.setter
+    def vary(self, values: Iterable[str]) -> None:
+        self.headers.set("Vary", ", ".join(sorted(values)))
+
+    def add_vary(self, field: str) -> None:
+        """Add ``field`` to ``Vary`` unless it is there."""
+        current = self.headers.get("Vary")
+        if not current:
+            self.headers.set("Vary", field)
+        elif field.lower() not in {x.strip().lower() for x in current.split(",")}:
+            self.headers.set("Vary", f"{current}, {field}")
+
+    @property
+    def cache_control(self) -> dict[str, Any]:
+        """The ``Cache-Control`` directives as a dict (read-only view; set the header to change)."""
+        out: dict[str, Any] = {}
+        for part in (self.headers.get("Cache-Control") or "").split(","):
+            k, sep, v = part.strip().partition("=")
+            if k:
+                out[k.lower()] = v.strip('"') if sep else True
+        return out
+
+    # -- cookies -----------------------------------------------------------------------
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: timedelta | int | None = None,
+        expires: str | datetime | int | float | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Add a ``Set-Cookie`` header. CR/LF in any part -> ``ValueError``."""
+        header = dump_cookie(key, value, max_age, expires, path, domain, secure, httponly,
+                             samesite, partitioned)
+        if self.max_cookie_size and len(header) > self.max_cookie_size:
+            import warnings
+
+            warnings.warn(
+                f"The {key!r} cookie is {len(header)} bytes, over the {self.max_cookie_size}"
+                " bytes browsers keep; it may be dropped.",
+                stacklevel=2,
+            )
+        self.headers._list.append(("Set-Cookie", header))
+
+    def delete_cookie(self, key: str, path: str | None = "/", domain: str | None = None,
+                      secure: bool = False, httponly: bool = False, samesite: str | None = None,
+                      partitioned: bool = False) -> None:
+        """Expire a cookie in the client."""
+        self.set_cookie(key, "", max_age=0, expires=0, path=path, domain=domain, secure=secure,
+                        httponly=httponly, samesite=samesite, partitioned=partitioned)
+
+    # -- JSON ---------------------------------------------------------------------------
+
+    @property
+    def is_json(self) -> bool:
+        return _is_json_mimetype(self.mimetype or "")
+
+    def get_json(self, force: bool = False, silent: bool = False) -> Any:
+        """Parse the body as JSON (``None`` when it is not JSON and not ``force``)."""
+        if not (force or self.is_json):
+            return None
+        import json
+
+        try:
+            return json.loads(self.get_data())
+        except ValueError:
+            if silent:
+                return None
+            raise
+
+    @property
+    def json(self) -> Any:
+        return self.get_json()
+
+    # -- conditional responses ---------------------------------------------------------
+
+    def set_etag(self, etag: str, weak: bool = False) -> None:
+        self.headers.set("ETag", quote_etag(etag, weak))
+
+    def get_etag(self) -> tuple[str | None, bool]:
+        """``(etag, is_weak)``."""
+        return unquote_etag(self.headers.get("ETag"))
+
+    def add_etag(self, overwrite: bool = False, weak: bool = False) -> None:
+        """Set an ETag from a hash of the body."""
+        if overwrite or "etag" not in self.headers:
+            self.set_etag(hashlib.sha1(self.get_data()).hexdigest(), weak)
+
+    def make_conditional(self, request_or_environ: Any, accept_ranges: bool | str = False,
+                         complete_length: int | None = None) -> Response:
+        """Answer ``If-None-Match``/``If-Modified-Since`` with 304 and ``Range`` with 206/416."""
+        from .conditional import make_conditional
+
+        return make_conditional(self, request_or_environ, accept_ranges, complete_length)
+
+    # -- WSGI --------------------------------------------------------------------------
+
+    def get_app_iter(self, environ: dict[str, Any]) -> Iterable[bytes]:
+        code = self._status_code
+        if environ.get("REQUEST_METHOD") == "HEAD" or 100 <= code < 200 or code in (204, 304):
+            self.close()
+            return ()
+        body = self.response
+        if isinstance(body, list) or self.direct_passthrough:
+            return body  # type: ignore[no-any-return]
+        return _ClosingIterator(self.iter_encoded(), self.close)
+
+    def get_wsgi_headers(self, environ: dict[str, Any]) -> Headers:
+        return self.headers
+
+    def get_wsgi_response(self, environ: dict[str, Any]) -> tuple[Iterable[bytes], str, list[tuple[str, str]]]:
+        return self.get_app_iter(environ), self.status, self.headers._list
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        code = self._status_code
+        if code in (204, 304):
+            self.headers._list = [
+                t for t in self.headers._list
+                if t[0].lower() not in ("content-length", "content-type")
+            ]
+        start_response(self.status, self.headers._list)
+        body = self.get_app_iter(environ)
+        if self._on_close and isinstance(body, list):
+            return _ClosingIterator(body, self.close)
+        return body
+
+    @classmethod
+    def force_type(cls, response: Any, environ: dict[str, Any] | None = None) -> Response:
+        """Make ``response`` (a Response or any WSGI app) an instance of ``cls``."""
+        if isinstance(response, Response):
+            if not isinstance(response, cls):
+                response.__class__ = cls
+            return response  # type: ignore[return-value]
+        if environ is None:
+            raise TypeError("cannot convert WSGI application into response objects without an environ")
+        return cls.from_app(response, environ)
+
+    @classmethod
+    def from_app(cls, app: Callable[..., Any], environ: dict[str, Any], buffered: bool = False) -> Response:
+        """Run a WSGI app and wrap what it returns."""
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = app(environ, start_response)
+        if buffered:
+            try:
+                body = [b"".join(body)]
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        rv = cls(body, captured.get("status", "200 OK"), captured.get("headers", []))
+        return rv
+
+
+class _ClosingIterator:
+    """A body iterable whose ``close`` also runs the response's callbacks."""
+
+    __slots__ = ("_it", "_close", "_closed")
+
+    def __init__(self, it: Iterable[bytes], close: Callable[[], Any]) -> None:
+        self._it = iter(it)
+        self._close = close
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._it)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._close()
