@@ -418,8 +418,18 @@ class Stein(Scaffold):
 
     def _match_request(self, request: Request) -> None:
         try:
+            trusted = self.config["TRUSTED_HOSTS"]
+            if trusted is not None:
+                # A Host outside TRUSTED_HOSTS raises BadHost (400) here, before routing.
+                request.trusted_hosts = trusted
+                request.host  # noqa: B018
             url_map = self.url_map
             domain = self._domain_for(request) if url_map._plain is None else ""
+            if domain == "<invalid>":
+                # A host outside SERVER_NAME must not reach a "<sub>" rule.
+                from .exceptions import NotFound
+
+                raise NotFound()
             rule, args = url_map.match(request.path, request.method, domain)
             request.url_rule = rule
             request.view_args = args

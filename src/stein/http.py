@@ -538,3 +538,30 @@ def dump_cookie(
     if partitioned:
         parts.append("Partitioned")
     return "; ".join(parts)
+
+
+def host_is_trusted(host: str, trusted_hosts: Iterable[str]) -> bool:
+    """Whether ``host`` (a ``Host`` header value, port ignored) is one of ``trusted_hosts``.
+
+    An entry ``"example.com"`` matches only that name; ``".example.com"`` matches it and
+    every subdomain. Comparison is case-insensitive.
+    """
+    if not host:
+        return False
+    name = _host_name(host)
+    for entry in trusted_hosts:
+        ref = _host_name(entry)
+        if ref.startswith("."):
+            if name == ref[1:] or name.endswith(ref):
+                return True
+        elif name == ref:
+            return True
+    return False
+
+
+def _host_name(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        return host[: end + 1] if end >= 0 else host
+    return host.rsplit(":", 1)[0] if ":" in host else host

@@ -117,6 +117,8 @@ class Request:
     max_form_fields: int = 10000
     parameter_storage_class = ImmutableMultiDict
     json_module: Any = None
+    # Host names ``host`` accepts (see ``TRUSTED_HOSTS``); ``None`` accepts any.
+    trusted_hosts: Any = None
 
     def __init__(self, environ: dict[str, Any], populate_request: bool = True,
                  shallow: bool = False) -> None:
@@ -187,6 +189,14 @@ class Request:
             scheme in ("https", "wss") and host.endswith(":443")
         ):
             host = host.rsplit(":", 1)[0]
+        if self.trusted_hosts is not None:
+            from .http import host_is_trusted
+
+            if not host_is_trusted(host, self.trusted_hosts):
+                from .exceptions import BadHost
+
+                shown = host if len(host) <= 100 else host[:100] + "..."
+                raise BadHost(f"Host {shown!r} is not in TRUSTED_HOSTS.")
         return host
 
     @cached_property
@@ -994,8 +1004,12 @@ class Response:
             self.close()
             return ()
         body = self.response
-        if isinstance(body, list) or self.direct_passthrough:
-            return body  # type: ignore[no-any-return]
+        if isinstance(body, list):
+            return body
+        if self.direct_passthrough:
+            # A file body hands its file to the server's wsgi.file_wrapper when offered.
+            to_wsgi = getattr(body, "to_wsgi", None)
+            return body if to_wsgi is None else to_wsgi(environ)  # type: ignore[no-any-return]
         return _ClosingIterator(self.iter_encoded(), self.close)
 
     def get_wsgi_headers(self, environ: dict[str, Any]) -> Headers:
