@@ -222,7 +222,8 @@ def _compile(parts: list[_Part]) -> tuple[Callable[[str], re.Match[str] | None],
             regex.append(re.escape(p.static))
         else:
             assert p.conv is not None and p.name is not None
-            regex.append(f"({p.conv.regex})")
+            # Named, so a converter regex with groups of its own cannot shift the values.
+            regex.append(f"(?P<_g{len(convs)}>{p.conv.regex})")
             convs.append((p.name, p.conv))
     return re.compile("".join(regex)).fullmatch, tuple(convs)
 
@@ -355,8 +356,10 @@ class _Node:
 
 def _convert(m: re.Match[str], convs: tuple[tuple[str, BaseConverter], ...]) -> dict[str, Any] | None:
     out = {}
-    groups = m.groups()
-    for (name, conv), raw in zip(convs, groups):
+    groups: Any = m.groups()
+    if len(groups) != len(convs):
+        groups = [m.group(f"_g{i}") for i in range(len(convs))]
+    for (name, conv), raw in zip(convs, groups, strict=True):
         try:
             out[name] = conv.to_python(raw)
         except (ValidationError, ValueError):
@@ -374,7 +377,9 @@ class _Tree:
         self.root = _Node()
 
     def add(self, rule: Rule) -> None:
-        if rule.is_static and rule.redirect_to is None and rule.methods is not None:
+        # The static dict answers with no values, so rules with defaults walk the tree.
+        if rule.is_static and rule.redirect_to is None and rule.methods is not None \
+                and not rule.defaults:
             bucket = self.static.setdefault(rule.rule, {})
             for m in rule.methods:
                 bucket.setdefault(m, rule)
@@ -402,6 +407,10 @@ class _Tree:
                     rest.extend(s)
                 fm, convs = _compile(rest)
                 node.rest.append((fm, convs, rule))
+                # More static text after the prefix is more specific: "/<path:p>/edit"
+                # is tried before "/<path:p>" (stable, so registration order breaks ties).
+                node.rest.sort(key=lambda t: -sum(
+                    len(p.static) for p in t[2]._parts if p.static is not None))
                 return
             if all(p.static is not None for p in seg):
                 key = "".join(p.static for p in seg)  # type: ignore[misc]
@@ -513,8 +522,9 @@ class Map:
         else:
             fm, convs = _compile(rule._domain_parts)
             pattern = fm.__self__.pattern  # type: ignore[attr-defined]
-            for f, _, tree in self._dyn_domains:
+            for f, _, known in self._dyn_domains:
                 if f.__self__.pattern == pattern:  # type: ignore[attr-defined]
+                    tree = known
                     break
             else:
                 tree = _Tree()
