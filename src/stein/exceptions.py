@@ -63,7 +63,10 @@ class HTTPException(Exception):
         if accept and _prefers_json(accept):
             import json
 
-            rv = Response(json.dumps(self.get_json()), self.code, mimetype="application/json")
+            # Keep the error's own headers (Allow, WWW-Authenticate, Retry-After...).
+            extra = [h for h in self.get_headers(environ) if h[0].lower() != "content-type"]
+            rv = Response(json.dumps(self.get_json()), self.code, extra,
+                          mimetype="application/json")
         else:
             rv = Response(self.get_body(environ), self.code, self.get_headers(environ))
         return rv
