@@ -56,6 +56,9 @@ def make_conditional(response: Response, request_or_environ: Any,
         response.headers.set("Accept-Ranges", "bytes" if accept_ranges is True else accept_ranges)
     if is_not_modified(environ, etag, last_modified):
         response.status_code = 304
+        close = getattr(response.response, "close", None)
+        if close is not None:
+            close()  # a file body would otherwise stay open until garbage collection
         response.response = []
         response.headers.remove("Content-Length")
         return response
