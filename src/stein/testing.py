@@ -201,13 +201,16 @@ class EnvironBuilder:
             env["CONTENT_LENGTH"] = str(len(self.body))
         if self.content_type:
             env["CONTENT_TYPE"] = self.content_type
+        # Headers given for this request replace environ_base's; repeated ones are joined.
+        given: set[str] = set()
         for k, v in self.headers:
             key = k.upper().replace("-", "_")
             if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 env[key] = v
                 continue
             key = "HTTP_" + key
-            env[key] = f"{env[key]}, {v}" if key in env and key != "HTTP_HOST" else v
+            env[key] = f"{env[key]}, {v}" if key in given and key != "HTTP_HOST" else v
+            given.add(key)
         env.update(self.environ_overrides)
         return env
 
