@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: test lint docs demo bench clean
+.PHONY: test lint docs demo bench bench-http clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,21 @@ test: lint docs
 # The docs site; --strict turns every MkDocs warning (broken link, missing page) into an error.
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+# In-process peer comparison (a few minutes); writes bench/results.md. Not part of `make test`.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench
+
+# Servers on a loopback port loaded by wrk (Debian package, installed when missing).
+bench-http: $(BENCH_STAMP)
+	command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python -m bench.servers
 
 demo: $(STAMP)
 	cd examples/hello && ../../$(BIN)/python app.py

@@ -1,0 +1,1 @@
+"""Stein's benchmark harness: ``python -m bench`` (``make bench``) and ``python -m bench.http``."""
