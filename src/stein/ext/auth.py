@@ -43,6 +43,7 @@ _USER_KEY = "_user_id"
 _FRESH_KEY = "_fresh"
 _REMEMBER_SALT = "stein.auth.remember"
 _UNSET = object()
+_g: Any = g  # attributes of our own on g, untyped
 
 
 class UserMixin:
@@ -223,7 +224,7 @@ class LoginManager:
             if user is not None:
                 return user
             # A bad or revoked cookie is removed so the browser stops sending it.
-            g._stein_remember = "clear"
+            _g._stein_remember = "clear"
         return self.anonymous_user()
 
     def _load_from_cookie(self, app: Stein, cookie: str) -> Any:
@@ -281,7 +282,7 @@ def _get_user() -> Any:
     user = g.get("_stein_user", _UNSET)
     if user is _UNSET:
         user = _manager()._load_user()
-        g._stein_user = user
+        _g._stein_user = user
     return user
 
 
@@ -311,16 +312,16 @@ def login_user(user: Any, remember: bool = False, duration: timedelta | int | No
     _rotate_session()
     session[_USER_KEY] = str(user_id)
     session[_FRESH_KEY] = bool(fresh)
-    g._stein_user = user
-    g._stein_remember = ("set", user, duration) if remember else "clear"
+    _g._stein_user = user
+    _g._stein_remember = ("set", user, duration) if remember else "clear"
     return True
 
 
 def logout_user() -> bool:
     """Log the current user out: the session is cleared and rotated, the remember cookie dropped."""
     _rotate_session()
-    g._stein_user = _manager().anonymous_user()
-    g._stein_remember = "clear"
+    _g._stein_user = _manager().anonymous_user()
+    _g._stein_remember = "clear"
     return True
 
 
