@@ -579,8 +579,9 @@ class Request:
         """Close uploaded files' temporary storage."""
         files = self.__dict__.get("files")
         if files:
-            for f in files.values():
-                f.close()
+            for values in files.listvalues():  # every file, not only the first per name
+                for f in values:
+                    f.close()
 
     def __enter__(self) -> Request:
         return self
