@@ -460,6 +460,8 @@ class Stein(Scaffold):
         if app_ctx is None or app_ctx.app is not self:
             app_ctx = AppContext(self)
             t_app = _cv_app.set(app_ctx)
+            if signals is not None and signals.appcontext_pushed.receivers:
+                signals.appcontext_pushed.send(self, _async_wrapper=self.ensure_sync)
         else:
             t_app = None
         t_req = _cv_request.set(ctx)
@@ -512,6 +514,8 @@ class Stein(Scaffold):
                 _cv_request.reset(t_req)
                 if t_app is not None:
                     _cv_app.reset(t_app)
+            if t_app is not None and signals is not None and signals.appcontext_popped.receivers:
+                signals.appcontext_popped.send(self, _async_wrapper=self.ensure_sync)
 
     def full_dispatch_request(self) -> Response:
         """Before-request hooks, the view, then :meth:`finalize_request`."""
