@@ -1,0 +1,233 @@
+"""multipart/form-data uploads: fields, files, spooling, limits, malformed bodies, cleanup."""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any
+
+import pytest
+
+from stein import Stein, request
+from stein import multipart as mp
+from stein.utils import secure_filename
+
+BOUNDARY = "XyZzY"
+CT = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def body(*parts: bytes, end: bool = True) -> bytes:
+    out = b"".join(b"--" + BOUNDARY.encode() + b"\r\n" + p + b"\r\n" for p in parts)
+    return out + (b"--" + BOUNDARY.encode() + b"--\r\n" if end else b"")
+
+
+def field(name: str, value: bytes, ctype: str | None = None) -> bytes:
+    h = f'Content-Disposition: form-data; name="{name}"\r\n'.encode()
+    if ctype:
+        h += f"Content-Type: {ctype}\r\n".encode()
+    return h + b"\r\n" + value
+
+
+def filepart(name: str, filename: str, data: bytes, ctype: str = "application/octet-stream") -> bytes:
+    return (
+        f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        f"Content-Type: {ctype}\r\n\r\n"
+    ).encode() + data
+
+
+@pytest.fixture
+def app() -> Stein:
+    app = Stein("test_uploads")
+    app.config["TESTING"] = True
+    seen: dict[str, Any] = {}
+    app.config["SEEN"] = seen
+
+    @app.post("/up")
+    def up():  # type: ignore[no-untyped-def]
+        files = {k: [(f.filename, f.content_type, f.read()) for f in request.files.getlist(k)]
+                 for k in request.files}
+        seen["files"] = [f for vs in request.files.listvalues() for f in vs]
+        return {"form": {k: request.form.getlist(k) for k in request.form},
+                "files": {k: [[n, c, d.decode("latin-1")] for n, c, d in v] for k, v in files.items()}}
+
+    return app
+
+
+def post(client: Any, data: bytes, ctype: str = CT) -> Any:
+    return client.post("/up", data=data, content_type=ctype)
+
+
+def test_fields_and_files(client) -> None:  # type: ignore[no-untyped-def]
+    rv = post(client, body(
+        field("title", "Grüße".encode()),
+        field("tag", b"a"),
+        field("tag", b"b"),
+        filepart("doc", "notes.txt", b"line1\r\nline2", "text/plain"),
+        filepart("doc", "two.bin", b"\x00\x01"),
+    ))
+    assert rv.status_code == 200, rv.text
+    j = rv.get_json()
+    assert j["form"] == {"title": ["Grüße"], "tag": ["a", "b"]}
+    assert j["files"]["doc"] == [["notes.txt", "text/plain", "line1\r\nline2"],
+                                 ["two.bin", "application/octet-stream", "\x00\x01"]]
+
+
+def test_field_charset_param(client) -> None:  # type: ignore[no-untyped-def]
+    rv = post(client, body(field("x", "é".encode("latin-1"), "text/plain; charset=latin-1")))
+    assert rv.get_json()["form"] == {"x": ["é"]}
+
+
+def test_test_client_encodes_files(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    rv = client.post("/up", data={"name": "x", "f": (io.BytesIO(b"hello"), "h.txt", "text/plain")})
+    assert rv.get_json() == {"form": {"name": ["x"]}, "files": {"f": [["h.txt", "text/plain", "hello"]]}}
+
+
+def test_file_storage_api(app: Stein, client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    @app.post("/save")
+    def save():  # type: ignore[no-untyped-def]
+        f = request.files["f"]
+        assert f.name == "f" and bool(f)
+        assert f.mimetype == "image/png"
+        assert f.content_length == 4
+        f.save(tmp_path / secure_filename(f.filename))
+        return "ok"
+
+    rv = client.post("/save", data=body(filepart("f", "../../evil name.png", b"\x89PNG", "image/png")),
+                     content_type=CT)
+    assert rv.text == "ok"
+    assert (tmp_path / "evil_name.png").read_bytes() == b"\x89PNG"
+
+
+def test_large_file_spools_to_disk_and_is_removed(app: Stein, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(mp, "SPOOL_MAX_SIZE", 1000)
+    data = os.urandom(300_000)
+    rv = post(client, body(filepart("f", "big.bin", data)))
+    assert rv.status_code == 200
+    assert rv.get_json()["files"]["f"][0][2].encode("latin-1") == data
+    storage = app.config["SEEN"]["files"][0]
+    assert storage.stream._rolled  # moved to a real temporary file
+    assert storage.stream.closed  # ...and closed (deleted) at the end of the request
+
+
+def test_small_file_stays_in_memory(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    post(client, body(filepart("f", "s.bin", b"x" * 100)))
+    storage = app.config["SEEN"]["files"][0]
+    assert not storage.stream._rolled
+    assert storage.stream.closed
+
+
+def test_files_closed_for_every_value(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    post(client, body(filepart("f", "a", b"1"), filepart("f", "b", b"2")))
+    assert all(f.stream.closed for f in app.config["SEEN"]["files"])
+
+
+def test_body_streamed_in_chunks(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    reads: list[int] = []
+
+    class Spy(io.BytesIO):
+        def read(self, n: int | None = -1) -> bytes:  # type: ignore[override]
+            reads.append(-1 if n is None else n)
+            return super().read(n)
+
+    data = body(filepart("f", "big.bin", b"z" * 500_000))
+    rv = client.post("/up", input_stream=Spy(data), content_type=CT,
+                     headers={"Content-Length": str(len(data))})
+    assert rv.status_code == 200
+    assert len(reads) > 5 and max(reads) <= mp.CHUNK_SIZE + 1
+
+
+# -- limits --------------------------------------------------------------------------------
+
+
+def test_too_many_parts_is_413(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    app.config["MAX_FORM_PARTS"] = 3
+    rv = post(client, body(*(field(f"f{i}", b"v") for i in range(4))))
+    assert rv.status_code == 413
+    assert "more than 3 parts (MAX_FORM_PARTS)" in rv.text
+    assert post(client, body(*(field(f"f{i}", b"v") for i in range(3)))).status_code == 200
+
+
+def test_form_memory_limit_is_413(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    app.config["MAX_FORM_MEMORY_SIZE"] = 100
+    rv = post(client, body(field("a", b"x" * 60), field("b", b"y" * 60)))
+    assert rv.status_code == 413
+    assert "limit of 100 bytes (MAX_FORM_MEMORY_SIZE)" in rv.text
+    # files do not count against the form memory limit
+    rv = post(client, body(filepart("f", "f.bin", b"z" * 1000)))
+    assert rv.status_code == 200
+
+
+def test_content_length_limit_is_413(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    rv = post(client, body(filepart("f", "f.bin", b"z" * 2000)))
+    assert rv.status_code == 413
+    assert "limit is 1000 bytes" in rv.text
+
+
+def test_content_length_limit_chunked_is_413(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    data = body(filepart("f", "f.bin", b"z" * 5000))
+    rv = client.post("/up", input_stream=io.BytesIO(data), content_type=CT,
+                     headers={"Transfer-Encoding": "chunked"})
+    assert rv.status_code == 413
+    assert "over the limit of 1000 bytes" in rv.text
+
+
+# -- malformed -----------------------------------------------------------------------------
+
+
+def test_truncated_body_is_400(client) -> None:  # type: ignore[no-untyped-def]
+    rv = post(client, body(filepart("f", "a.bin", b"abc"), end=False)[:-10])
+    assert rv.status_code == 400
+    assert "ended before its closing boundary" in rv.text
+
+
+def test_missing_boundary_is_400(client) -> None:  # type: ignore[no-untyped-def]
+    rv = post(client, b"--x\r\n", ctype="multipart/form-data")
+    assert rv.status_code == 400
+    assert "no boundary" in rv.text
+
+
+def test_invalid_boundary_is_400(client) -> None:  # type: ignore[no-untyped-def]
+    rv = post(client, b"--x\r\n", ctype="multipart/form-data; boundary=" + "a" * 80)
+    assert rv.status_code == 400
+    assert "boundary" in rv.text and "invalid" in rv.text
+
+
+def test_garbage_body_is_400(client) -> None:  # type: ignore[no-untyped-def]
+    rv = post(client, b"this is not multipart at all\r\n\r\n")
+    assert rv.status_code == 400
+    assert "malformed" in rv.text or "closing boundary" in rv.text
+
+
+def test_part_without_disposition_is_400(client) -> None:  # type: ignore[no-untyped-def]
+    rv = post(client, body(b"Content-Type: text/plain\r\n\r\nx"))
+    assert rv.status_code == 400
+    assert "Content-Disposition: form-data; name=" in rv.text
+
+
+def test_error_closes_partial_files(app: Stein, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    made: list[Any] = []
+    real = mp.tempfile.SpooledTemporaryFile
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        f = real(*a, **kw)
+        made.append(f)
+        return f
+
+    monkeypatch.setattr(mp.tempfile, "SpooledTemporaryFile", spy)
+    app.config["MAX_FORM_PARTS"] = 2
+    rv = post(client, body(filepart("a", "a", b"1"), filepart("b", "b", b"2"), field("c", b"3")))
+    assert rv.status_code == 413
+    assert len(made) == 2 and all(f.closed for f in made)
+
+
+def test_empty_filename_is_falsy(client) -> None:  # type: ignore[no-untyped-def]
+    # A browser sends an empty filename when no file was chosen.
+    rv = post(client, body(filepart("f", "", b"")))
+    assert rv.get_json()["files"] == {"f": [["", "application/octet-stream", ""]]}
+
+
+def test_form_access_without_multipart(client, app: Stein) -> None:  # type: ignore[no-untyped-def]
+    rv = client.post("/up", data={"a": "1"})
+    assert rv.get_json() == {"form": {"a": ["1"]}, "files": {}}
