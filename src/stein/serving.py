@@ -1,29 +1,932 @@
-"""Development server (standard library). Not for production: use gunicorn, uvicorn or granian."""
+"""Development server: threaded HTTP/1.1 on the standard library, plus the reloader.
+
+Not for production: use gunicorn, uvicorn or granian there. It speaks keep-alive, sends
+streamed bodies chunked, offers ``wsgi.file_wrapper`` (sent with ``sendfile``), logs one
+line per request, bounds the request line, the headers and slow clients, and stops
+cleanly on Ctrl-C or SIGTERM.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import os
+import signal
+import socket
+import socketserver
+import subprocess
 import sys
-from socketserver import ThreadingMixIn
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from email.utils import formatdate
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from urllib.parse import unquote
+
+_logger = logging.getLogger("stein.serving")
+
+#: Longest request line accepted (longer -> 414).
+MAX_REQUEST_LINE = 8190
+#: Longest single header line, and all header lines together (longer -> 431).
+MAX_HEADER_LINE = 8190
+MAX_HEADERS_SIZE = 65536
+#: Most header fields in one request (more -> 431).
+MAX_HEADER_COUNT = 100
+#: Seconds a client may take to send a request once it started (-> 408).
+REQUEST_TIMEOUT = 10.0
+#: Seconds an idle keep-alive connection stays open.
+KEEPALIVE_TIMEOUT = 5.0
+#: Unread request body the server reads away to keep a connection alive; more -> close.
+MAX_DRAIN = 65536
+
+_REASONS = {
+    100: "Continue", 200: "OK", 400: "Bad Request", 408: "Request Timeout",
+    414: "URI Too Long", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+    501: "Not Implemented", 505: "HTTP Version Not Supported",
+}
+_RUN_MAIN_ENV = "STEIN_RUN_MAIN"
+_SERVER_FD_ENV = "STEIN_SERVER_FD"
+_RELOAD_EXIT_CODE = 3
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+def _log() -> logging.Logger:
+    if not _logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        _logger.addHandler(handler)
+        _logger.setLevel(logging.INFO)
+        _logger.propagate = False
+    return _logger
+
+
+# -- request body readers ---------------------------------------------------------------------
+
+
+class _LengthReader:
+    """``wsgi.input`` for a body with ``Content-Length``: never reads past it."""
+
+    def __init__(self, rfile: Any, length: int) -> None:
+        self._rfile = rfile
+        self.remaining = length
+
+    def read(self, size: int = -1) -> bytes:
+        if self.remaining <= 0:
+            return b""
+        if size is None or size < 0 or size > self.remaining:
+            size = self.remaining
+        data = self._rfile.read(size)
+        if len(data) < size:
+            raise ConnectionError("client closed the connection mid-body")
+        self.remaining -= len(data)
+        return data  # type: ignore[no-any-return]
+
+    def readline(self, size: int = -1) -> bytes:
+        if self.remaining <= 0:
+            return b""
+        if size is None or size < 0 or size > self.remaining:
+            size = self.remaining
+        data = self._rfile.readline(size)
+        self.remaining -= len(data)
+        return data  # type: ignore[no-any-return]
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        return list(iter(self.readline, b""))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+
+class _ChunkedReader:
+    """``wsgi.input`` for ``Transfer-Encoding: chunked``: decodes as the app reads."""
+
+    def __init__(self, rfile: Any) -> None:
+        self._rfile = rfile
+        self._left = 0  # bytes left in the current chunk
+        self.done = False
+        self._buffer = b""
+        self.remaining = 1  # for draining: unknown, so "something"
+
+    def _next_chunk(self) -> None:
+        line = self._rfile.readline(MAX_HEADER_LINE + 1)
+        if not line.endswith(b"\n"):
+            raise ValueError("bad chunk size line")
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            self._left = int(size_text, 16)
+        except ValueError:
+            raise ValueError("bad chunk size")
+        if self._left < 0:
+            raise ValueError("bad chunk size")
+        if self._left == 0:
+            # Trailers end with an empty line; they are read and dropped.
+            while True:
+                trailer = self._rfile.readline(MAX_HEADER_LINE + 1)
+                if trailer in (b"\r\n", b"\n", b""):
+                    break
+            self.done = True
+            self.remaining = 0
+
+    def _read_some(self, size: int) -> bytes:
+        if self.done:
+            return b""
+        if self._left == 0:
+            self._next_chunk()
+            if self.done:
+                return b""
+        data = self._rfile.read(min(size, self._left))
+        if not data:
+            raise ConnectionError("client closed the connection mid-body")
+        self._left -= len(data)
+        if self._left == 0:
+            self._rfile.readline(3)  # the CRLF after the chunk data
+        return data  # type: ignore[no-any-return]
+
+    def read(self, size: int = -1) -> bytes:
+        out = [self._buffer]
+        have = len(self._buffer)
+        self._buffer = b""
+        while size is None or size < 0 or have < size:
+            data = self._read_some(65536 if size is None or size < 0 else size - have)
+            if not data:
+                break
+            out.append(data)
+            have += len(data)
+        return b"".join(out)
+
+    def readline(self, size: int = -1) -> bytes:
+        out = b""
+        while b"\n" not in out and (size is None or size < 0 or len(out) < size):
+            data = self._buffer or self._read_some(8192)
+            self._buffer = b""
+            if not data:
+                break
+            out += data
+        cut = out.find(b"\n") + 1 or len(out)
+        if size is not None and 0 <= size < cut:
+            cut = size
+        self._buffer = out[cut:] + self._buffer
+        return out[:cut]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+
+# -- wsgi.file_wrapper ------------------------------------------------------------------------
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: iterates a file in blocks; the server sends it with
+    ``socket.sendfile`` when the response has a known length. ``limit_to(start, stop)``
+    narrows it to a byte range (used for Range requests)."""
+
+    def __init__(self, filelike: Any, blksize: int = 65536) -> None:
+        self.file = filelike
+        self.blksize = blksize
+        self._start: int | None = None
+        self._stop: int | None = None
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def limit_to(self, start: int, stop: int) -> None:
+        """Serve only bytes ``start`` to ``stop`` (exclusive)."""
+        self._start, self._stop = start, stop
+
+    def _range(self) -> tuple[int, int | None]:
+        start = self._start
+        if start is None:
+            try:
+                start = self.file.tell()
+            except (AttributeError, OSError):
+                start = 0
+        elif hasattr(self.file, "seek"):
+            self.file.seek(start)
+        return start, (None if self._stop is None else self._stop - start)
+
+    def __iter__(self) -> Iterator[bytes]:
+        _, left = self._range()
+        while left is None or left > 0:
+            data = self.file.read(self.blksize if left is None else min(self.blksize, left))
+            if not data:
+                break
+            if left is not None:
+                left -= len(data)
+            yield data
+
+
+# -- the server -------------------------------------------------------------------------------
+
+
+class _BadRequest(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    """One connection: requests in a loop while keep-alive holds."""
+
+    server: DevServer
+    rbufsize = 65536
+    wbufsize = 0  # responses are built into whole writes
+
+    def setup(self) -> None:
+        super().setup()
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.client_ip, self.client_port = self.client_address[:2]
+
+    def handle(self) -> None:
+        first = True
+        try:
+            while self._handle_one(first):
+                first = False
+        except (ConnectionError, BrokenPipeError, TimeoutError, OSError):
+            pass  # the client went away; nothing to answer
+
+    # The request head -------------------------------------------------------------------
+
+    def _read_head(self, first: bool) -> tuple[str, str, str, list[tuple[str, str]]] | None:
+        sock = self.request
+        sock.settimeout(self.server.request_timeout if first else self.server.keepalive_timeout)
+        line = self.rfile.readline(MAX_REQUEST_LINE + 1)
+        while line in (b"\r\n", b"\n"):  # stray empty lines before a request are allowed
+            line = self.rfile.readline(MAX_REQUEST_LINE + 1)
+        if not line:
+            return None
+        sock.settimeout(self.server.request_timeout)
+        if len(line) > MAX_REQUEST_LINE:
+            raise _BadRequest(414, "Request line too long")
+        if not line.endswith(b"\n"):
+            return None  # closed mid-line
+        parts = line.decode("latin-1").rstrip("\r\n").split(" ")
+        if len(parts) != 3:
+            raise _BadRequest(400, "Malformed request line")
+        method, target, version = parts
+        if not version.startswith("HTTP/1.") or not method.isalpha():
+            if version.startswith("HTTP/"):
+                raise _BadRequest(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
+            raise _BadRequest(400, "Malformed request line")
+        headers: list[tuple[str, str]] = []
+        total = 0
+        while True:
+            raw = self.rfile.readline(MAX_HEADER_LINE + 1)
+            if raw in (b"\r\n", b"\n"):
+                break
+            if not raw:
+                raise ConnectionError("closed during headers")
+            total += len(raw)
+            if len(raw) > MAX_HEADER_LINE or total > MAX_HEADERS_SIZE:
+                raise _BadRequest(431, "Request header fields too large")
+            if len(headers) >= MAX_HEADER_COUNT:
+                raise _BadRequest(431, "Too many request header fields")
+            if raw[:1] in (b" ", b"\t"):
+                raise _BadRequest(400, "Folded header lines are not accepted")
+            name, sep, value = raw.decode("latin-1").partition(":")
+            if not sep or not name or name != name.strip():
+                raise _BadRequest(400, "Malformed header line")
+            headers.append((name, value.strip()))
+        return method, target, version, headers
+
+    def _handle_one(self, first: bool) -> bool:
+        started = time.perf_counter()
+        try:
+            head = self._read_head(first)
+        except _BadRequest as e:
+            self._send_error(e.code, e.message)
+            return False
+        except TimeoutError:
+            if not first:
+                return False  # idle keep-alive connection: just close it
+            self._send_error(408, "Request timed out")
+            return False
+        if head is None:
+            return False
+        method, target, version, headers = head
+        try:
+            environ, keep_alive, body = self._make_environ(method, target, version, headers)
+        except _BadRequest as e:
+            self._send_error(e.code, e.message)
+            return False
+        if environ.get("HTTP_EXPECT", "").lower() == "100-continue" and body.remaining:
+            self.wfile.write(f"{version} 100 Continue\r\n\r\n".encode("latin-1"))
+        response = _Response(self, environ, version, keep_alive)
+        try:
+            response.run(self.server.app)
+        finally:
+            self.server.log_request(self.client_ip, method, target, version,
+                                    response.status, response.bytes_sent,
+                                    time.perf_counter() - started)
+        if not response.keep_alive:
+            return False
+        # Read away what the app left of the body so the next request starts clean.
+        try:
+            if isinstance(body, _LengthReader):
+                if body.remaining > MAX_DRAIN:
+                    return False
+                body.read()
+            elif not body.done:
+                return False
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _make_environ(self, method: str, target: str, version: str,
+                      headers: list[tuple[str, str]]
+                      ) -> tuple[dict[str, Any], bool, Any]:
+        server = self.server
+        if target.startswith(("http://", "https://")):  # absolute form (proxies)
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        path, _, query = target.partition("?")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(path, "latin-1"),
+            "QUERY_STRING": query,
+            "RAW_URI": target,
+            "REQUEST_URI": target,
+            "SERVER_NAME": server.server_name,
+            "SERVER_PORT": str(server.server_port),
+            "SERVER_PROTOCOL": version,
+            "SERVER_SOFTWARE": "stein-devserver",
+            "REMOTE_ADDR": self.client_ip,
+            "REMOTE_PORT": str(self.client_port),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": server.url_scheme,
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": server.multithread,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileWrapper,
+        }
+        connection = ""
+        chunked = False
+        length: str | None = None
+        for name, value in headers:
+            key = name.upper().replace("-", "_")
+            if "_" in name:
+                continue  # would be ambiguous with a dash: dropped, as most servers do
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = value
+                continue
+            if key == "CONTENT_LENGTH":
+                if length is not None and length != value:
+                    raise _BadRequest(400, "Conflicting Content-Length headers")
+                length = value
+                continue
+            if key == "TRANSFER_ENCODING":
+                encodings = [v.strip().lower() for v in value.split(",")]
+                if encodings[-1] != "chunked":
+                    raise _BadRequest(501, "Unsupported Transfer-Encoding")
+                chunked = True
+            if key == "CONNECTION":
+                connection = value.lower()
+            key = "HTTP_" + key
+            if key in environ:
+                sep = "; " if key == "HTTP_COOKIE" else ","
+                environ[key] = f"{environ[key]}{sep}{value}"
+            else:
+                environ[key] = value
+        body: Any
+        if chunked:
+            if length is not None:
+                raise _BadRequest(400, "Both Content-Length and Transfer-Encoding given")
+            body = _ChunkedReader(self.rfile)
+            environ["wsgi.input_terminated"] = True
+        else:
+            if length is not None:
+                if not length.isdigit():
+                    raise _BadRequest(400, "Invalid Content-Length")
+                environ["CONTENT_LENGTH"] = length
+            body = _LengthReader(self.rfile, int(length or 0))
+        environ["wsgi.input"] = body
+        if version == "HTTP/1.1":
+            keep_alive = "close" not in connection
+        else:
+            keep_alive = "keep-alive" in connection
+        return environ, keep_alive, body
+
+    def _send_error(self, code: int, message: str) -> None:
+        body = f"{code} {_REASONS.get(code, 'Error')}: {message}\n".encode()
+        head = (f"HTTP/1.1 {code} {_REASONS.get(code, 'Error')}\r\n"
+                f"Content-Type: text/plain; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+                f"Date: {formatdate(usegmt=True)}\r\n\r\n")
+        try:
+            self.wfile.write(head.encode("latin-1") + body)
+        except OSError:
+            pass
+        self.server.log_request(self.client_ip, "-", "-", "-", str(code), len(body), 0.0,
+                                note=message)
+
+
+class _Response:
+    """The response side of one request: ``start_response``, framing and sending."""
+
+    def __init__(self, handler: _Handler, environ: dict[str, Any], version: str,
+                 keep_alive: bool) -> None:
+        self.handler = handler
+        self.environ = environ
+        self.version = version
+        self.keep_alive = keep_alive
+        self.status = "-"
+        self.headers: list[tuple[str, str]] | None = None
+        self.headers_sent = False
+        self.chunked = False
+        self.length: int | None = None
+        self.bytes_sent = 0
+        self.no_body = environ["REQUEST_METHOD"] == "HEAD"
+
+    def start_response(self, status: str, headers: list[tuple[str, str]],
+                       exc_info: Any = None) -> Callable[[bytes], None]:
+        if exc_info:
+            try:
+                if self.headers_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.headers is not None:
+            raise AssertionError("start_response was called twice without exc_info")
+        self.status = status
+        self.headers = headers
+        return self.write
+
+    def _send_head(self, first_chunk_len: int, finished: bool) -> None:
+        assert self.headers is not None, "the app did not call start_response"
+        code = int(self.status[:3])
+        names = set()
+        lines = [f"{self.version} {self.status}\r\n"]
+        for name, value in self.headers:
+            lower = name.lower()
+            names.add(lower)
+            if lower == "content-length":
+                self.length = int(value)
+            if lower == "connection" and value.lower() == "close":
+                self.keep_alive = False
+            lines.append(f"{name}: {value}\r\n")
+        bodiless = code < 200 or code in (204, 304)
+        if bodiless:
+            self.no_body = True
+        elif self.length is None and not self.no_body:
+            if finished:
+                # The whole body is known: send its length instead of chunking.
+                self.length = first_chunk_len
+                lines.append(f"Content-Length: {first_chunk_len}\r\n")
+            elif self.version == "HTTP/1.1":
+                self.chunked = True
+                lines.append("Transfer-Encoding: chunked\r\n")
+            else:
+                self.keep_alive = False  # HTTP/1.0: the end of the body is the close
+        if "date" not in names:
+            lines.append(f"Date: {formatdate(usegmt=True)}\r\n")
+        if "server" not in names:
+            lines.append("Server: stein-devserver\r\n")
+        if not self.keep_alive and "connection" not in names:
+            lines.append("Connection: close\r\n")
+        elif self.keep_alive and self.version == "HTTP/1.0":
+            lines.append("Connection: keep-alive\r\n")
+        lines.append("\r\n")
+        self.handler.wfile.write("".join(lines).encode("latin-1"))
+        self.headers_sent = True
+
+    def write(self, data: bytes) -> None:
+        """Send one piece of the body (the legacy ``write`` callable goes here too)."""
+        if not self.headers_sent:
+            self._send_head(len(data), finished=False)
+        if not data or self.no_body:
+            return
+        if self.chunked:
+            self.handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        else:
+            self.handler.wfile.write(data)
+        self.bytes_sent += len(data)
+
+    def _finish(self) -> None:
+        if self.chunked:
+            self.handler.wfile.write(b"0\r\n\r\n")
+
+    def _sendfile(self, body: FileWrapper) -> bool:
+        """Send a file body with ``sendfile`` (its length is in the headers); False when
+        the file has no descriptor or the connection is TLS."""
+        try:
+            body.file.fileno()
+        except (AttributeError, OSError, ValueError):
+            return False
+        if self.handler.server.ssl_context is not None:
+            return False
+        self._send_head(0, finished=False)
+        if not self.no_body and self.length:
+            offset, _ = body._range()
+            self.bytes_sent += self.handler.request.sendfile(body.file, offset, self.length)
+        return True
+
+    def run(self, app: Any) -> None:
+        try:
+            body = app(self.environ, self.start_response)
+            try:
+                if isinstance(body, FileWrapper) and self.headers is not None and any(
+                        n.lower() == "content-length" for n, _ in self.headers):
+                    if self._sendfile(body):
+                        return
+                if isinstance(body, (list, tuple)) and len(body) <= 1 and not self.headers_sent:
+                    data = body[0] if body else b""
+                    self._send_head(len(data), finished=True)
+                    if data and not self.no_body:
+                        self.handler.wfile.write(data)
+                        self.bytes_sent += len(data)
+                    return
+                for data in body:
+                    if data:
+                        self.write(data)
+                if not self.headers_sent:
+                    self._send_head(0, finished=True)
+                self._finish()
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+        except (ConnectionError, BrokenPipeError):
+            self.keep_alive = False
+        except Exception:
+            self.keep_alive = False
+            self.handler.server.log_error(self.environ)
+            if not self.headers_sent:
+                self.headers = None
+                payload = (b"<!doctype html><title>500 Internal Server Error</title>"
+                           b"<h1>Internal Server Error</h1><p>The server encountered an "
+                           b"internal error and was unable to complete your request.</p>")
+                self.start_response("500 INTERNAL SERVER ERROR", [
+                    ("Content-Type", "text/html; charset=utf-8")])
+                self.no_body = self.environ["REQUEST_METHOD"] == "HEAD"
+                self._send_head(len(payload), finished=True)
+                if not self.no_body:
+                    self.handler.wfile.write(payload)
+                    self.bytes_sent += len(payload)
+            # Headers already out: closing the connection is the only honest signal.
+
+
+class DevServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    """The development server: one thread per connection."""
+
     daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, host: str, port: int, app: Any, threaded: bool = True,
+                 ssl_context: Any = None, fd: int | None = None,
+                 request_timeout: float = REQUEST_TIMEOUT,
+                 keepalive_timeout: float = KEEPALIVE_TIMEOUT) -> None:
+        self.app = app
+        self.multithread = threaded
+        self.request_timeout = request_timeout
+        self.keepalive_timeout = keepalive_timeout
+        self.address_family = _family(host)
+        if fd is not None:
+            super().__init__((host, port), _Handler, bind_and_activate=False)
+            self.socket.close()
+            self.socket = socket.socket(fileno=fd)
+            self.address_family = self.socket.family
+        else:
+            super().__init__((host, port), _Handler)
+        self.server_port = self.socket.getsockname()[1]
+        self.server_name = host
+        self.ssl_context = _load_ssl_context(ssl_context)
+        self.url_scheme = "https" if self.ssl_context is not None else "http"
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.multithread:
+            self.finish_request(request, client_address)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def get_request(self) -> tuple[Any, Any]:
+        conn, addr = self.socket.accept()
+        if self.ssl_context is not None:
+            # The handshake runs in the connection's thread, on its first read.
+            conn = self.ssl_context.wrap_socket(conn, server_side=True,
+                                                do_handshake_on_connect=False)
+        return conn, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        _log().error("Error on connection from %s:\n%s", client_address[0],
+                     traceback.format_exc())
+
+    def log_request(self, client: str, method: str, target: str, version: str, status: str,
+                    size: int, seconds: float, note: str = "") -> None:
+        code = status.split(" ", 1)[0]
+        when = time.strftime("%d/%b/%Y %H:%M:%S")
+        extra = f" ({note})" if note else ""
+        _log().info('%s - - [%s] "%s %s %s" %s %s %.1fms%s', client, when, method, target,
+                    version, code, size or "-", seconds * 1000, extra)
+
+    def log_error(self, environ: dict[str, Any]) -> None:
+        _log().error("Error on request %s %s:\n%s", environ.get("REQUEST_METHOD"),
+                     environ.get("RAW_URI"), traceback.format_exc().rstrip())
 
 
-class _Handler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _load_ssl_context(ssl_context: Any) -> Any:
+    if ssl_context is None:
+        return None
+    import ssl
+
+    if isinstance(ssl_context, ssl.SSLContext):
+        return ssl_context
+    cert, key = ssl_context if isinstance(ssl_context, tuple) else (ssl_context, None)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def make_server(host: str, port: int, app: Any, threaded: bool = True,
+                ssl_context: Any = None, fd: int | None = None) -> DevServer:
+    """Create (and bind) a :class:`DevServer`; ``serve_forever()`` runs it."""
+    return DevServer(host, port, app, threaded=threaded, ssl_context=ssl_context, fd=fd)
+
+
+# -- debug mode safety ------------------------------------------------------------------------
+
+
+class DebugBindRefused(ValueError):
+    """Debug mode was asked to listen on an address other people can reach."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host in ("localhost", "") or host.endswith(".localhost"):
+        return host != ""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        try:
+            return all(ipaddress.ip_address(info[4][0]).is_loopback
+                       for info in socket.getaddrinfo(host, None))
+        except (OSError, ValueError):
+            return False
+
+
+def check_debug_bind(host: str, debug: bool, debug_public: bool) -> None:
+    """Refuse debug mode on a non-loopback address unless ``debug_public`` says so; with
+    it, warn."""
+    if not debug or is_loopback(host):
+        return
+    if not debug_public:
+        raise DebugBindRefused(
+            f"Refusing to serve debug mode on {host!r}: the debug page shows source code and "
+            f"tracebacks to anyone who can reach it. Bind 127.0.0.1, turn debug off, or pass "
+            f"--debug-public if you really mean it.")
+    print(f" * WARNING: debug mode is reachable on {host!r}: anyone who can connect sees "
+          f"tracebacks and source code.", file=sys.stderr)
+
+
+def error_app(error: BaseException, debug: bool) -> Any:
+    """A WSGI app that answers every request with ``error`` (used while the app cannot be
+    loaded and the reloader waits for a fix)."""
+    from .debugpage import render_exception
+
+    cause = error.__cause__ or error
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if debug:
+            body = render_exception(cause).encode()
+            ctype = "text/html; charset=utf-8"
+        else:
+            body = f"The app could not be loaded: {error}\n".encode()
+            ctype = "text/plain; charset=utf-8"
+        start_response("500 INTERNAL SERVER ERROR",
+                       [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def files_of_exception(error: BaseException) -> list[str]:
+    """Files named by an exception (and its cause): watched so fixing them reloads."""
+    files: list[str] = []
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, SyntaxError) and seen.filename:
+            files.append(seen.filename)
+        files.extend(f.filename for f in traceback.extract_tb(seen.__traceback__))
+        seen = seen.__cause__
+    return [f for f in files if os.path.isfile(f)]
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def _display_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def run_simple(host: str, port: int, app: Any, use_reloader: bool = False,
-               use_debugger: bool = False, threaded: bool = True, **kwargs: Any) -> None:
-    """Serve ``app`` on ``host:port`` until Ctrl-C."""
-    server_class = _ThreadingWSGIServer if threaded else WSGIServer
-    with make_server(host, port, app, server_class=server_class, handler_class=_Handler) as httpd:
-        print(f" * Running on http://{host}:{port}/ (press CTRL+C to quit)", file=sys.stderr)
+               use_debugger: bool = False, threaded: bool = True,
+               extra_files: Iterable[str] | None = None, reloader_interval: float = 1.0,
+               reloader_type: str = "auto", ssl_context: Any = None,
+               debug_public: bool = False, **kwargs: Any) -> None:
+    """Serve ``app`` on ``host:port`` until Ctrl-C (or SIGTERM).
+
+    ``use_debugger`` shows an HTML traceback page for unhandled errors (loopback only
+    unless ``debug_public``); ``use_reloader`` restarts the process when code changes.
+    """
+    check_debug_bind(host, use_debugger, debug_public)
+    if use_debugger:
+        from .debugpage import DebugMiddleware
+
+        app = DebugMiddleware(app)
+    if use_reloader and not is_running_from_reloader():
+        run_with_reloader_supervisor(host, port, extra_files=extra_files,
+                                     ssl_context=ssl_context)
+        return
+    fd_text = os.environ.get(_SERVER_FD_ENV)
+    fd = int(fd_text) if fd_text and is_running_from_reloader() else None
+    server = make_server(host, port, app, threaded=threaded, ssl_context=ssl_context, fd=fd)
+    if use_reloader:
+        watcher = Watcher(extra_files or (), interval=reloader_interval, kind=reloader_type)
+        threading.Thread(target=watcher.run_and_exit, name="stein-reloader",
+                         daemon=True).start()
+    if not is_running_from_reloader() or os.environ.get("STEIN_RELOADED") != "1":
+        scheme = server.url_scheme
+        name = kwargs.get("app_name")
+        if name:
+            print(f" * Serving Stein app {name!r}", file=sys.stderr)
+        print(f" * Debug mode: {'on' if use_debugger else 'off'}", file=sys.stderr)
+        print(f" * Running on {scheme}://{_display_host(host)}:{server.server_port}/ "
+              f"(press CTRL+C to quit)", file=sys.stderr)
+    sys.stderr.flush()
+    _serve(server)
+
+
+def _serve(server: DevServer) -> None:
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+# -- reloader ---------------------------------------------------------------------------------
+
+
+def is_running_from_reloader() -> bool:
+    """Whether this process is the serving child that the reloader restarts."""
+    return os.environ.get(_RUN_MAIN_ENV) == "true"
+
+
+def _child_args() -> list[str]:
+    """The command line that started this process, to start it again."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    args = [sys.executable, *(f"-W{w}" for w in sys.warnoptions)]
+    if spec is not None and spec.name:
+        name = spec.name
+        if name.endswith(".__main__"):
+            name = name[: -len(".__main__")]
+        return [*args, "-m", name, *sys.argv[1:]]
+    script = sys.argv[0]
+    if not os.path.exists(script) and os.path.exists(script + ".exe"):
+        script += ".exe"
+    return [*args, script, *sys.argv[1:]]
+
+
+def run_with_reloader_supervisor(host: str, port: int, extra_files: Iterable[str] | None = None,
+                                 ssl_context: Any = None) -> None:
+    """Bind the socket here, then run this same command as a child that serves on it, and
+    start it again each time it exits asking for a reload (exit code 3)."""
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    env = dict(os.environ, **{_RUN_MAIN_ENV: "true", _SERVER_FD_ENV: str(sock.fileno())})
+    print(f" * Restarting with {_watcher_kind('auto')}", file=sys.stderr)
+    sys.stderr.flush()
+    child: subprocess.Popen[bytes] | None = None
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            child = subprocess.Popen(_child_args(), env=env, pass_fds=(sock.fileno(),))
+            code = child.wait()
+            if code != _RELOAD_EXIT_CODE:
+                sys.exit(code)
+            env["STEIN_RELOADED"] = "1"
+    except KeyboardInterrupt:
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    finally:
+        sock.close()
+
+
+def _watcher_kind(kind: str) -> str:
+    if kind in ("auto", "watchfiles"):
         try:
-            httpd.serve_forever()
-        except KeyboardInterrupt:
-            pass
+            import watchfiles  # noqa: F401
+
+            return "watchfiles"
+        except ImportError:
+            if kind == "watchfiles":
+                raise
+    return "stat"
+
+
+_SKIP_PREFIXES = tuple({os.path.realpath(p) for p in (
+    sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix)})
+
+
+class Watcher:
+    """Watches the app's Python files (and ``extra_files``); on a change it calls
+    ``on_change``, which by default exits the process with the reload code."""
+
+    def __init__(self, extra_files: Iterable[str] = (), interval: float = 1.0,
+                 kind: str = "auto", on_change: Callable[[str], None] | None = None) -> None:
+        self.extra_files = {os.path.abspath(f) for f in extra_files}
+        self.interval = interval
+        self.kind = _watcher_kind(kind)
+        self.on_change = on_change or self._exit_for_reload
+        self.stop_event = threading.Event()
+
+    @staticmethod
+    def _exit_for_reload(path: str) -> None:
+        print(f" * Detected change in {path!r}, reloading", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(_RELOAD_EXIT_CODE)
+
+    def files(self) -> set[str]:
+        """The files to watch now: loaded modules outside the interpreter, and extras."""
+        found = set(self.extra_files)
+        for module in list(sys.modules.values()):
+            name = getattr(module, "__file__", None)
+            if not name:
+                continue
+            path = os.path.realpath(name)
+            if path.endswith((".pyc", ".pyo")):
+                path = path[:-1]
+            if path.startswith(_SKIP_PREFIXES) or "site-packages" in path:
+                continue
+            found.add(path)
+        return found
+
+    def run_and_exit(self) -> None:
+        self.run()
+
+    def run(self) -> None:
+        """Watch until a change (or ``stop_event``)."""
+        if self.kind == "watchfiles":
+            self._run_watchfiles()
+        else:
+            self._run_stat()
+
+    def _run_stat(self) -> None:
+        mtimes: dict[str, float] = {}
+        while not self.stop_event.is_set():
+            for path in self.files():
+                try:
+                    mtime = os.stat(path).st_mtime
+                except OSError:
+                    continue
+                old = mtimes.setdefault(path, mtime)
+                if mtime != old:
+                    self.on_change(path)
+                    mtimes[path] = mtime
+            self.stop_event.wait(self.interval)
+
+    def _run_watchfiles(self) -> None:
+        import watchfiles
+
+        while not self.stop_event.is_set():
+            files = self.files()
+            # watchfiles watches folders; filter events to .py files and the extras.
+            dirs = sorted({os.path.dirname(f) for f in files if os.path.exists(f)})
+            dirs = [d for d in dirs if not any(d.startswith(o + os.sep) for o in dirs)]
+            if not dirs:
+                self.stop_event.wait(self.interval)
+                continue
+            for changes in watchfiles.watch(
+                    *dirs, stop_event=self.stop_event, rust_timeout=int(self.interval * 1000),
+                    yield_on_timeout=True, raise_interrupt=False):
+                for _change, path in changes:
+                    if path.endswith(".py") or os.path.abspath(path) in self.extra_files:
+                        self.on_change(path)
+                        return
+                new = self.files()
+                if new != files:
+                    break  # more modules were imported: watch again with the new set
