@@ -85,6 +85,9 @@ class _MultipartReader:
         self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
+        if b"\0" in self._header_value or b"\r" in self._header_value or b"\n" in self._header_value:
+            # Found by tests/test_properties.py: Headers() rejects these, which was a 500.
+            raise BadRequest("A multipart part header contains a NUL, CR or LF character.")
         self._headers.append((_decode_header(bytes(self._header_field)).strip(),
                               _decode_header(bytes(self._header_value)).strip()))
         self._header_field.clear()

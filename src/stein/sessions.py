@@ -225,11 +225,12 @@ class SecureCookieSessionInterface(SessionInterface):
         if not val or len(val) > self.max_cookie_length:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        from itsdangerous import BadSignature
+        from itsdangerous import BadData
 
         try:
             data = s.loads(val, max_age=max_age)
-        except (BadSignature, ValueError, TypeError, UnicodeError):
+        # BadData covers BadSignature and BadPayload (a signed but unreadable payload).
+        except (BadData, ValueError, TypeError, UnicodeError, RecursionError):
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()

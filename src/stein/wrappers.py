@@ -560,10 +560,13 @@ class Request:
                 import json
 
                 rv = json.loads(data)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             if silent:
                 rv = None
             else:
+                if isinstance(e, RecursionError):
+                    # "[[[[..." nests past the interpreter's stack: malformed input, not a 500.
+                    e = ValueError("The JSON document is nested too deeply.")
                 rv = self.on_json_loading_failed(e)
         if cache:
             d[key] = rv
