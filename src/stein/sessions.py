@@ -3,12 +3,17 @@
 The default signs the session with HMAC-SHA256 (itsdangerous). Flask's default is
 HMAC-SHA1, which is still unbroken as a MAC but SHA-256 costs the same here and leaves
 no question to answer in a security review, so Stein cookies are not interchangeable
-with Flask's.
+with Flask's. The signing key is derived from ``SECRET_KEY`` with HMAC and the salt
+``"cookie-session"``; the payload is compact JSON with a timestamp, so expiry
+(``PERMANENT_SESSION_LIFETIME``) is checked on the server, not trusted to the browser.
+The cookie is signed, not encrypted: the user can read what is in it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -118,33 +123,44 @@ class SessionInterface:
     pickle_based = False
 
     def make_null_session(self, app: Stein) -> NullSession:
+        """The stand-in session used when :meth:`open_session` returns ``None``."""
         return self.null_session_class()
 
     def is_null_session(self, obj: object) -> bool:
+        """Whether ``obj`` is the stand-in (it is never saved)."""
         return isinstance(obj, self.null_session_class)
 
     def get_cookie_name(self, app: Stein) -> str:
+        """``SESSION_COOKIE_NAME``."""
         return app.config["SESSION_COOKIE_NAME"]  # type: ignore[no-any-return]
 
     def get_cookie_domain(self, app: Stein) -> str | None:
+        """``SESSION_COOKIE_DOMAIN`` (``None``: the cookie is for the request host only)."""
         return app.config["SESSION_COOKIE_DOMAIN"] or None
 
     def get_cookie_path(self, app: Stein) -> str:
+        """``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``."""
         return app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"]  # type: ignore[no-any-return]
 
     def get_cookie_httponly(self, app: Stein) -> bool:
+        """``SESSION_COOKIE_HTTPONLY`` (on by default: scripts cannot read the cookie)."""
         return app.config["SESSION_COOKIE_HTTPONLY"]  # type: ignore[no-any-return]
 
     def get_cookie_secure(self, app: Stein) -> bool:
+        """``SESSION_COOKIE_SECURE`` (send over HTTPS only)."""
         return app.config["SESSION_COOKIE_SECURE"]  # type: ignore[no-any-return]
 
     def get_cookie_samesite(self, app: Stein) -> str | None:
+        """``SESSION_COOKIE_SAMESITE`` (``"Lax"`` by default)."""
         return app.config["SESSION_COOKIE_SAMESITE"]  # type: ignore[no-any-return]
 
     def get_cookie_partitioned(self, app: Stein) -> bool:
+        """``SESSION_COOKIE_PARTITIONED`` (CHIPS; implies ``Secure``)."""
         return app.config["SESSION_COOKIE_PARTITIONED"]  # type: ignore[no-any-return]
 
     def get_expiration_time(self, app: Stein, session: SessionMixin) -> datetime | None:
+        """When the cookie expires: now + ``PERMANENT_SESSION_LIFETIME`` for a permanent
+        session, ``None`` (end of the browser session) otherwise."""
         if session.permanent:
             return datetime.now(timezone.utc) + app.permanent_session_lifetime
         return None
@@ -157,9 +173,11 @@ class SessionInterface:
         )
 
     def open_session(self, app: Stein, request: Request) -> SessionMixin | None:
+        """Load the session for ``request``; ``None`` means sessions are unavailable."""
         raise NotImplementedError
 
     def save_session(self, app: Stein, session: SessionMixin, response: Response) -> None:
+        """Store ``session`` (e.g. set a cookie on ``response``) at the end of the request."""
         raise NotImplementedError
 
 
@@ -178,46 +196,40 @@ class SecureCookieSessionInterface(SessionInterface):
     max_cookie_length = 8192
 
     def get_signing_serializer(self, app: Stein) -> Any:
-        if not app.secret_key:
+        """The itsdangerous serializer for the app's current keys, or ``None`` without
+        ``SECRET_KEY``.
+
+        Built once per key set and reused: a request pays one dict lookup here, and a
+        change of ``SECRET_KEY``/``SECRET_KEY_FALLBACKS`` picks up a new serializer.
+        """
+        secret_key = app.secret_key
+        if not secret_key:
             return None
-        from itsdangerous import URLSafeTimedSerializer
-
-        from .json import _default
-
-        keys: list[str | bytes] = []
         fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
-        if fallbacks:
-            keys.extend(fallbacks)
-        keys.append(app.secret_key)  # itsdangerous signs with the last key
+        cache_key = (secret_key, tuple(fallbacks) if fallbacks else (), self.salt,
+                     self.key_derivation, self.digest_method)
+        cache = self.__dict__.get("_serializers")
+        if cache is None:
+            cache = self.__dict__["_serializers"] = {}
+        s = cache.get(cache_key)
+        if s is None:
+            from itsdangerous import URLSafeTimedSerializer
 
-        class _Serializer:
-            @staticmethod
-            def dumps(obj: Any) -> str:
-                import json
-
-                return json.dumps(obj, default=_tagged, separators=(",", ":"))
-
-            @staticmethod
-            def loads(s: str | bytes) -> Any:
-                import json
-
-                return json.loads(s, object_hook=_untag)
-
-        def _tagged(o: Any) -> Any:
-            if isinstance(o, bytes):
-                import base64
-
-                return {" b": base64.b64encode(o).decode("ascii")}
-            if isinstance(o, tuple):
-                return {" t": list(o)}
-            return _default(o)
-
-        return URLSafeTimedSerializer(
-            keys, salt=self.salt, serializer=_Serializer,
-            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
-        )
+            # itsdangerous verifies with every key and signs with the last one.
+            keys: list[Any] = [*cache_key[1], secret_key]
+            s = URLSafeTimedSerializer(
+                keys, salt=self.salt, serializer=_TaggedJSON,
+                signer_kwargs={"key_derivation": self.key_derivation,
+                               "digest_method": self.digest_method},
+            )
+            if len(cache) >= 8:  # keys rotate rarely; keep the cache from growing
+                cache.clear()
+            cache[cache_key] = s
+        return s
 
     def open_session(self, app: Stein, request: Request) -> SecureCookieSession | None:
+        """The session from the signed cookie; empty when it is missing, tampered with,
+        expired, oversize or unreadable. ``None`` without ``SECRET_KEY``."""
         s = self.get_signing_serializer(app)
         if s is None:
             return None
@@ -237,6 +249,7 @@ class SecureCookieSessionInterface(SessionInterface):
         return self.session_class(data)
 
     def save_session(self, app: Stein, session: SessionMixin, response: Response) -> None:
+        """Store ``session`` (e.g. set a cookie on ``response``) at the end of the request."""
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -262,14 +275,29 @@ class SecureCookieSessionInterface(SessionInterface):
         response.add_vary("Cookie")
 
 
-def _untag(d: dict[str, Any]) -> Any:
-    if len(d) == 1:
-        if " b" in d:
-            import base64
+def _tag(o: Any) -> Any:
+    if isinstance(o, bytes):
+        return {" b": base64.b64encode(o).decode("ascii")}
+    from .json import _default
 
-            return base64.b64decode(d[" b"])
-        if " t" in d:
-            return tuple(d[" t"])
+    return _default(o)
+
+
+class _TaggedJSON:
+    """Compact JSON for the cookie payload; ``bytes`` values survive the round trip."""
+
+    @staticmethod
+    def dumps(obj: Any) -> str:
+        return json.dumps(obj, default=_tag, separators=(",", ":"))
+
+    @staticmethod
+    def loads(s: str | bytes) -> Any:
+        return json.loads(s, object_hook=_untag)
+
+
+def _untag(d: dict[str, Any]) -> Any:
+    if len(d) == 1 and " b" in d:
+        return base64.b64decode(d[" b"])
     return d
 
 
