@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -38,6 +38,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 signals: Any = None
 
 _CoroutineType = types.CoroutineType
+_asgi_handle: Any = None
+
+
+def _load_asgi() -> Any:
+    # stein.asgi imports asyncio: loaded on the first ASGI call, never at ``import stein``.
+    global _asgi_handle
+    from .asgi import handle
+
+    _asgi_handle = handle
+    return handle
 _loops = threading.local()
 
 
@@ -112,6 +122,8 @@ class Stein(Scaffold):
         "TEMPLATES_AUTO_RELOAD": None,
         "MAX_COOKIE_SIZE": 4093,
         "PROVIDE_AUTOMATIC_OPTIONS": True,
+        # Threads for sync views and sync response bodies under ASGI (see stein.asgi).
+        "ASGI_THREAD_POOL_SIZE": 40,
     }
 
     secret_key = ConfigAttribute("SECRET_KEY")
@@ -148,6 +160,13 @@ class Stein(Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        # on_startup/on_shutdown (see stein.asgi): lifespan under ASGI, first request and
+        # interpreter exit under WSGI.
+        self.startup_funcs: list[Callable[..., Any]] = []
+        self.shutdown_funcs: list[Callable[..., Any]] = []
+        self._startup_pending = False
+        self._startup_thread_lock = threading.Lock()
+        self.websocket_handlers: dict[str, Callable[..., Any]] = {}
         self._jinja_env: Any = None
         self._template_filters: dict[str, Callable[..., Any]] = {}
         self._template_globals: dict[str, Any] = {}
@@ -412,9 +431,62 @@ class Stein(Scaffold):
 
     # -- the request path --------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """The WSGI entry point (wrap ``wsgi_app`` for middleware, not this)."""
+    def __call__(self, environ: dict[str, Any], start_response: Any = None, send: Any = None) -> Any:
+        """WSGI ``app(environ, start_response)``, ASGI 3 ``app(scope, receive, send)`` or
+        ASGI 2 ``app(scope)``, told apart by the arguments (see ``stein.asgi``). Wrap
+        ``wsgi_app`` / ``asgi_app`` for middleware, not this."""
+        if send is None and start_response is not None and not self._startup_pending:
+            return self.wsgi_app(environ, start_response)
+        if send is not None:
+            return self.asgi_app(environ, start_response, send)
+        if start_response is None:
+            from functools import partial
+
+            return partial(self.asgi_app, environ)
+        from .asgi import run_startup_sync
+
+        run_startup_sync(self)
         return self.wsgi_app(environ, start_response)
+
+    async def asgi_app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """The ASGI 3 application (``uvicorn module:app.asgi_app``; wrap it for ASGI
+        middleware as ``wsgi_app`` is wrapped for WSGI middleware)."""
+        handle = _asgi_handle
+        if handle is None:
+            handle = _load_asgi()
+        await handle(self, scope, receive, send)
+
+    def on_startup(self, f: F) -> F:
+        """Run ``f()`` (sync or async) once before serving: at ASGI lifespan startup, or
+        on the first request under WSGI."""
+        self.startup_funcs.append(f)
+        self._startup_pending = True
+        return f
+
+    def on_shutdown(self, f: F) -> F:
+        """Run ``f()`` (sync or async) when serving ends: at ASGI lifespan shutdown, or at
+        interpreter exit under WSGI (only if startup ran)."""
+        self.shutdown_funcs.append(f)
+        return f
+
+    def websocket(self, rule: str, endpoint: str | None = None, **options: Any) -> Callable[[F], F]:
+        """Register ``async def handler(ws, **view_args)`` for WebSocket connections to
+        ``rule`` (ASGI only; see ``stein.websocket``)."""
+
+        def decorator(f: F) -> F:
+            from .websocket import register
+
+            register(self, rule, endpoint, f, options)
+            return f
+
+        return decorator
+
+    def asgi_test_client(self, **kwargs: Any) -> Any:
+        """An async client that talks ASGI to the app in-process, with lifespan:
+        ``async with app.asgi_test_client() as c: r = await c.get("/")``."""
+        from .testing import ASGITestClient
+
+        return ASGITestClient(self, **kwargs)
 
     def _match_request(self, request: Request) -> None:
         try:
@@ -601,6 +673,10 @@ class Stein(Scaffold):
             for name in (*ctx.request.blueprints, None):
                 for func in reversed(self.after_request_funcs.get(name, ())):
                     response = self.ensure_sync(func)(response)
+        self._save_session(ctx, response)
+        return response
+
+    def _save_session(self, ctx: RequestContext, response: Response) -> None:
         session = ctx._session
         if session is None:
             # Refresh a permanent session's cookie even when the view did not touch it.
@@ -612,7 +688,6 @@ class Stein(Scaffold):
                     session = None
         if session is not None and not self.session_interface.is_null_session(session):
             self.session_interface.save_session(self, session, response)
-        return response
 
     def make_response(self, rv: Any) -> Response:
         """Turn a view's return value into a response.
@@ -649,7 +724,7 @@ class Stein(Scaffold):
                 " function either returned None or ended without a return statement."
             )
         if not isinstance(rv, Response):
-            if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, Iterator):
+            if isinstance(rv, (str, bytes, bytearray, Iterator, AsyncIterator)):
                 rv = self.response_class(rv, status=status, headers=headers)
                 status = headers = None
             elif isinstance(rv, (dict, list)):

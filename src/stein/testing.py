@@ -489,3 +489,54 @@ class SteinCliRunner:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._runner, name)
+
+
+class ASGITestClient:
+    """Talk ASGI to the app in-process: an ``httpx.AsyncClient`` over ``httpx.ASGITransport``
+    that also runs the lifespan (``on_startup`` on enter, ``on_shutdown`` on exit).
+
+    ``async with app.asgi_test_client() as c: r = await c.get("/")`` - ``r`` is an
+    ``httpx.Response`` (``status_code``, ``text``, ``json()``, ``headers``); cookies persist.
+    """
+
+    def __init__(self, app: Stein, base_url: str = "http://localhost", lifespan: bool = True,
+                 **kwargs: Any) -> None:
+        self.app = app
+        self.base_url = base_url
+        self.lifespan = lifespan
+        self.kwargs = kwargs
+        self._client: Any = None
+        self._lifespan_task: Any = None
+        self._to_app: Any = None
+        self._from_app: Any = None
+
+    async def __aenter__(self) -> Any:
+        import asyncio
+
+        import httpx
+
+        if self.lifespan:
+            self._to_app, self._from_app = asyncio.Queue(), asyncio.Queue()
+            scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+            self._lifespan_task = asyncio.ensure_future(
+                self.app.asgi_app(scope, self._to_app.get, self._from_app.put)
+            )
+            await self._lifespan_step("startup")
+        transport = httpx.ASGITransport(app=self.app.asgi_app)  # type: ignore[arg-type]
+        self._client = httpx.AsyncClient(transport=transport, base_url=self.base_url, **self.kwargs)
+        await self._client.__aenter__()
+        return self._client
+
+    async def _lifespan_step(self, step: str) -> None:
+        await self._to_app.put({"type": f"lifespan.{step}"})
+        msg = await self._from_app.get()
+        if msg["type"] != f"lifespan.{step}.complete":
+            raise RuntimeError(f"lifespan {step} failed: {msg.get('message', '')}")
+
+    async def __aexit__(self, *exc: Any) -> None:
+        try:
+            await self._client.__aexit__(*exc)
+        finally:
+            if self._lifespan_task is not None:
+                await self._lifespan_step("shutdown")
+                await self._lifespan_task

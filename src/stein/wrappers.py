@@ -19,6 +19,7 @@ from .datastructures import (
     ImmutableMultiDict,
     MultiDict,
 )
+from .ctx import _cv_app
 from .exceptions import (
     BadRequest,
     ClientDisconnected,
@@ -404,8 +405,6 @@ class Request:
         return self.parameter_storage_class(parse_qsl(qs, max_fields=self._form_limit("MAX_FORM_PARTS")))
 
     def _app_config(self, key: str, default: Any = None) -> Any:
-        from .ctx import _cv_app
-
         actx = _cv_app.get(None)
         if actx is None:
             return default
@@ -444,6 +443,11 @@ class Request:
 
         cl = self._check_length()
         env = self.environ
+        if "stein.asgi.receive" in env:
+            # Under ASGI: a file over the pre-read body, also ``async for c in request.stream()``.
+            from .asgi import request_body_stream
+
+            return request_body_stream(self)
         wsgi_input = env.get("wsgi.input")
         if wsgi_input is None:
             import io
@@ -615,9 +619,16 @@ _UTF8_TYPES = frozenset(("application/xml", "application/javascript", "applicati
 
 
 def _content_type_for(mimetype: str) -> str:
-    if mimetype.startswith(_TEXT_PREFIXES) or mimetype in _UTF8_TYPES:
-        return f"{mimetype}; charset=utf-8"
-    return mimetype
+    ct = _content_types.get(mimetype)
+    if ct is None:
+        ct = f"{mimetype}; charset=utf-8" if (
+            mimetype.startswith(_TEXT_PREFIXES) or mimetype in _UTF8_TYPES) else mimetype
+        if len(_content_types) < 256:  # bounded: mimetypes can come from user input
+            _content_types[mimetype] = ct
+    return ct
+
+
+_content_types: dict[str, str] = {}
 
 
 class Response:
@@ -647,13 +658,16 @@ class Response:
         if headers is None:
             h = Headers.__new__(Headers)
             h._list = []
+            fresh = True
         elif isinstance(headers, Headers):
             h = headers
+            fresh = False
         else:
             h = Headers(headers)
+            fresh = False
         self.headers = h
         if content_type is None:
-            if mimetype is None and "content-type" not in h:
+            if mimetype is None and (fresh or "content-type" not in h):
                 mimetype = self.default_mimetype
             if mimetype is not None:
                 h._list.append(("Content-Type", _content_type_for(mimetype)))
@@ -671,10 +685,24 @@ class Response:
             self.response: Any = []
             if self.automatically_set_content_length:
                 h._list.append(("Content-Length", "0"))
+        elif fresh and response.__class__ is str and self._plain_set_data and \
+                self.automatically_set_content_length:
+            # What set_data does, minus its search for a Content-Length that a fresh
+            # header list cannot hold yet (the hello-world path).
+            value = response.encode(self.charset)
+            self.response = [value]
+            h._list.append(("Content-Length", str(len(value))))
         elif isinstance(response, (str, bytes, bytearray)):
             self.set_data(response)
         else:
             self.response = response
+
+    # True unless a subclass overrides set_data (then __init__ must call it).
+    _plain_set_data = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_set_data = cls.set_data is Response.set_data
 
     def __repr__(self) -> str:
         body = f"{len(self.get_data())} bytes" if self.is_sequence else "streamed"
@@ -783,7 +811,13 @@ class Response:
 
     def iter_encoded(self) -> Iterator[bytes]:
         """The body as bytes chunks."""
-        for item in self.response:
+        body = self.response
+        if hasattr(body, "__aiter__"):
+            # An async generator served over WSGI: step it on this thread's event loop.
+            from .app import _run_coroutine
+
+            body = _iter_async(body, _run_coroutine)
+        for item in body:
             if isinstance(item, str):
                 yield item.encode(self.charset)
             else:
@@ -1064,6 +1098,20 @@ class Response:
                     body.close()
         rv = cls(body, captured.get("status", "200 OK"), captured.get("headers", []))
         return rv
+
+
+def _iter_async(body: Any, run: Callable[[Any], Any]) -> Iterator[Any]:
+    it = body.__aiter__()
+    try:
+        while True:
+            try:
+                yield run(it.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        aclose = getattr(it, "aclose", None)
+        if aclose is not None:
+            run(aclose())
 
 
 class _ClosingIterator:

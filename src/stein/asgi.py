@@ -1,0 +1,673 @@
+"""ASGI: the same ``Stein`` object served by an ASGI server (uvicorn, hypercorn, granian).
+
+**One object, two protocols.** ``Stein.__call__`` looks at how it is called:
+
+- ``app(environ, start_response)`` is WSGI and goes straight to ``app.wsgi_app``;
+- ``app(scope, receive, send)`` is ASGI 3 and returns the coroutine of ``app.asgi_app``;
+- ``app(scope)`` is ASGI 2 (what uvicorn chooses for an object whose ``__call__`` is not
+  ``async def``) and returns ``instance(receive, send)``.
+
+So ``gunicorn module:app``, ``uvicorn module:app`` and ``granian --interface asgi module:app``
+all serve the same object; the WSGI path pays one ``is None`` test for it. ``app.asgi_app`` is
+the plain ASGI 3 callable (``uvicorn module:app.asgi_app``, and the thing to wrap with ASGI
+middleware, as ``wsgi_app`` is for WSGI middleware).
+
+**One request path.** The first step turns the ASGI scope into a WSGI-style environ, so the
+same ``Request`` class, routing, hooks, error handlers and sessions run unchanged; the last
+step sends the ``Response`` as ASGI messages. In between:
+
+- the body is read before the view (bounded by ``MAX_CONTENT_LENGTH``), so
+  ``request.get_json()``, ``form`` and ``files`` stay synchronous; a view decorated with
+  :func:`stream_body` skips that and reads ``async for chunk in request.stream()`` instead;
+- an ``async def`` view runs on the event loop, with its hooks (sync hooks inline, async
+  ones awaited);
+- a sync view runs in a bounded thread pool (``ASGI_THREAD_POOL_SIZE``). When every hook and
+  handler of the app is sync too, the whole WSGI dispatch (hooks, view, error handlers,
+  after-request, session save) runs there in one hop, exactly as under WSGI;
+- async generators stream on the loop, sync iterables (generators, ``send_file``) are
+  iterated in the pool; a client disconnect stops the body, and teardown runs after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import io
+import sys
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import app as _app_module
+from .ctx import AppContext, RequestContext, _cv_app, _cv_request
+from .exceptions import (
+    ClientDisconnected,
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    RequestRedirect,
+)
+
+if TYPE_CHECKING:
+    from .app import Stein
+    from .wrappers import Request, Response
+
+F = TypeVar("F", bound=Callable[..., Any])
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_Coroutine = types.CoroutineType
+_NO_BODY_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
+_DONE = object()
+
+# Header name (bytes, as the server sends it) -> environ key, and response header name ->
+# lowercase bytes. Both sets are small in practice; the bound keeps hostile input harmless.
+_ENVIRON_KEYS: dict[bytes, str] = {b"content-type": "CONTENT_TYPE", b"content-length": "CONTENT_LENGTH"}
+_RAW_NAMES: dict[str, bytes] = {}
+_CACHE_BOUND = 512
+
+
+def stream_body(view: F) -> F:
+    """Mark a view whose request body is not read before it runs (ASGI).
+
+    The view reads it with ``async for chunk in request.stream()``; ``MAX_CONTENT_LENGTH``
+    still holds (413 when passed). ``request.get_data()``/``form``/``json`` raise instead.
+    Under WSGI the mark has no effect (``request.stream`` is a file there).
+    """
+    view.stream_body = True  # type: ignore[attr-defined]
+    return view
+
+
+# -- the first step: scope -> environ ---------------------------------------------------
+
+
+def _environ_key(name: bytes) -> str:
+    key = _ENVIRON_KEYS.get(name)
+    if key is None:
+        key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+        if len(_ENVIRON_KEYS) < _CACHE_BOUND:
+            _ENVIRON_KEYS[name] = key
+    return key
+
+
+def build_environ(scope: dict[str, Any]) -> dict[str, Any]:
+    """A PEP 3333 environ for an ASGI ``http`` or ``websocket`` scope (no body stream:
+    the body comes from ``receive``, see :class:`RequestBody`)."""
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    if not path.isascii():
+        path = path.encode("utf-8").decode("latin-1")
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.get("method", "GET"),
+        "SCRIPT_NAME": root if root.isascii() else root.encode("utf-8").decode("latin-1"),
+        "PATH_INFO": path,
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1]) if server[1] is not None else "80",
+        "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
+        "REMOTE_ADDR": client[0] if client else None,
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "asgi.scope": scope,
+    }
+    keys = _ENVIRON_KEYS
+    for name, value in scope["headers"]:
+        key = keys.get(name) or _environ_key(name)
+        v = value.decode("latin-1")
+        old = environ.get(key)
+        if old is not None:
+            v = f"{old}; {v}" if key == "HTTP_COOKIE" else f"{old}, {v}"
+        environ[key] = v
+    return environ
+
+
+# -- the request body -------------------------------------------------------------------
+
+
+async def _preread(environ: dict[str, Any], receive: Receive, limit: int | None) -> None:
+    """Read the whole body into the environ, stopping one byte past ``limit``."""
+    cl = environ.get("CONTENT_LENGTH")
+    if cl and limit is not None and cl.isdigit() and int(cl) > limit:
+        return  # Request.stream answers 413 from the header alone; nothing is read.
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        msg = await receive()
+        if msg["type"] != "http.request":
+            environ["stein.asgi.disconnected"] = True
+            break
+        chunk = msg.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+            total += len(chunk)
+            if limit is not None and total > limit:
+                environ["stein.asgi.too_large"] = True
+                break
+        if not msg.get("more_body", False):
+            break
+    environ["stein.asgi.body"] = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class RequestBody(io.RawIOBase):
+    """``request.stream`` under ASGI: a file over the pre-read body, and callable for
+    ``async for chunk in request.stream()`` (which reads from the server when the view is
+    marked :func:`stream_body`, or yields the pre-read body otherwise)."""
+
+    def __init__(self, environ: dict[str, Any], receive: Receive, limit: int | None) -> None:
+        data = environ.get("stein.asgi.body")
+        self._buf = io.BytesIO(data) if data is not None else None
+        self._environ = environ
+        self._receive = receive
+        self._limit = limit
+        self._streamed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _check(self) -> io.BytesIO:
+        env = self._environ
+        if env.get("stein.asgi.too_large"):
+            raise RequestEntityTooLarge(f"The request body is over the limit of {self._limit} bytes.")
+        if env.get("stein.asgi.disconnected"):
+            raise ClientDisconnected("The client went away before sending the whole body.")
+        if self._buf is None:
+            raise RuntimeError(
+                "This view is marked stream_body: its body was not read before it ran. Read it"
+                " with 'async for chunk in request.stream()'."
+            )
+        return self._buf
+
+    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        return self._check().read(-1 if size is None else size)
+
+    def readinto(self, b: Any) -> int:
+        return self._check().readinto(b)
+
+    def readline(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        return self._check().readline(-1 if size is None else size)
+
+    def __call__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        if self._buf is not None or self._environ.get("stein.asgi.too_large"):
+            data = self._check().read()
+            if data:
+                yield data
+            return
+        if self._streamed:
+            raise RuntimeError("The request body was already streamed.")
+        self._streamed = True
+        limit, total = self._limit, 0
+        while True:
+            msg = await self._receive()
+            if msg["type"] != "http.request":
+                raise ClientDisconnected("The client went away before sending the whole body.")
+            chunk = msg.get("body", b"")
+            total += len(chunk)
+            if limit is not None and total > limit:
+                raise RequestEntityTooLarge(f"The request body is over the limit of {limit} bytes.")
+            if chunk:
+                yield chunk
+            if not msg.get("more_body", False):
+                return
+
+
+def request_body_stream(request: Request) -> RequestBody:
+    """Build ``request.stream`` for a request that came in over ASGI."""
+    env = request.environ
+    return RequestBody(env, env["stein.asgi.receive"], request.max_content_length)
+
+
+# -- the thread pool --------------------------------------------------------------------
+
+
+def thread_pool(app: Stein) -> ThreadPoolExecutor:
+    """The app's bounded pool for sync views and sync body iterables (made on first use)."""
+    pool: ThreadPoolExecutor | None = app.__dict__.get("_asgi_pool")
+    if pool is None:
+        pool = app.__dict__["_asgi_pool"] = ThreadPoolExecutor(
+            max_workers=int(app.config.get("ASGI_THREAD_POOL_SIZE") or 40),
+            thread_name_prefix="stein-asgi",
+        )
+    return pool
+
+
+def run_sync(app: Stein, func: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    """Run ``func(*args)`` in the app's pool with the current context variables."""
+    ctx = contextvars.copy_context()
+    return asyncio.get_running_loop().run_in_executor(thread_pool(app), partial(ctx.run, func, *args))
+
+
+def _has_async_hooks(app: Stein) -> bool:
+    """Whether any hook or handler that runs around a view is ``async def`` (those must
+    run on the loop, so a sync view then goes to the pool alone)."""
+    import inspect
+
+    groups = (app.before_request_funcs, app.after_request_funcs, app.url_value_preprocessors)
+    for group in groups:
+        for funcs in group.values():
+            if any(inspect.iscoroutinefunction(f) for f in funcs):
+                return True
+    for by_code in app.error_handler_spec.values():
+        for by_class in by_code.values():
+            if any(inspect.iscoroutinefunction(f) for f in by_class.values()):
+                return True
+    return False
+
+
+def _view_info(app: Stein, endpoint: str) -> tuple[bool, bool]:
+    """``(is_async, stream_body)`` of an endpoint's view, computed once per view function."""
+    view = app.view_functions.get(endpoint)
+    cache: dict[str, tuple[Any, bool, bool]] | None = app.__dict__.get("_asgi_views")
+    if cache is None:
+        cache = app.__dict__["_asgi_views"] = {}
+    info = cache.get(endpoint)
+    if info is None or info[0] is not view:
+        import inspect
+
+        target = getattr(view, "view_class", None)
+        is_async = inspect.iscoroutinefunction(view) or (
+            target is not None and inspect.iscoroutinefunction(getattr(target, "dispatch_request", None))
+        )
+        info = cache[endpoint] = (view, is_async, bool(getattr(view, "stream_body", False)))
+    return info[1], info[2]
+
+
+# -- dispatch on the loop (the async mirror of Stein.full_dispatch_request) -------------
+
+
+async def _call(func: Callable[..., Any], *args: Any) -> Any:
+    rv = func(*args)
+    if rv.__class__ is _Coroutine:
+        rv = await rv
+    return rv
+
+
+async def _preprocess(app: Stein, request: Request) -> Any:
+    names = (None, *reversed(request.blueprints))
+    for name in names:
+        for url_func in app.url_value_preprocessors.get(name, ()):
+            await _call(url_func, request.endpoint, request.view_args)
+    for name in names:
+        for before_func in app.before_request_funcs.get(name, ()):
+            rv = await _call(before_func)
+            if rv is not None:
+                return rv
+    return None
+
+
+async def _handle_user_exception(app: Stein, request: Request, e: Exception) -> Any:
+    if isinstance(e, HTTPException) and not app.trap_http_exception(e):
+        if e.code is None or isinstance(e, RequestRedirect):
+            return e
+        handler = app._find_error_handler(e, request.blueprints)
+        return e if handler is None else await _call(handler, e)
+    handler = app._find_error_handler(e, request.blueprints)
+    if handler is None:
+        raise e
+    return await _call(handler, e)
+
+
+async def _finalize(app: Stein, ctx: RequestContext, rv: Any, from_error_handler: bool = False) -> Response:
+    response = app.make_response(rv)
+    try:
+        if ctx._after_request_functions:
+            for func in ctx._after_request_functions:
+                response = await _call(func, response)
+        if app.after_request_funcs:
+            for name in (*ctx.request.blueprints, None):
+                for func in reversed(app.after_request_funcs.get(name, ())):
+                    response = await _call(func, response)
+        app._save_session(ctx, response)
+        signals = _app_module.signals
+        if signals is not None and signals.request_finished.receivers:
+            signals.request_finished.send(app, response=response)
+    except Exception:
+        if not from_error_handler:
+            raise
+        app.logger.exception("Request finalizing failed with an error while handling an error")
+    return response
+
+
+async def _handle_exception(app: Stein, ctx: RequestContext, e: Exception) -> Response:
+    signals = _app_module.signals
+    if signals is not None and signals.got_request_exception.receivers:
+        signals.got_request_exception.send(app, exception=e)
+    propagate = app.config["PROPAGATE_EXCEPTIONS"]
+    if propagate is None:
+        propagate = app.testing or app.debug
+    if propagate:
+        raise e
+    app.log_exception((type(e), e, e.__traceback__))
+    server_error: Any = InternalServerError(original_exception=e)
+    handler = app._find_error_handler(server_error, ctx.request.blueprints)
+    if handler is not None:
+        server_error = await _call(handler, server_error)
+    return await _finalize(app, ctx, server_error, from_error_handler=True)
+
+
+async def _dispatch_on_loop(app: Stein, ctx: RequestContext, view_in_pool: bool) -> Response:
+    request = ctx.request
+    signals = _app_module.signals
+    if signals is not None and signals.request_started.receivers:
+        signals.request_started.send(app)
+    try:
+        rv = None
+        if app.before_request_funcs or app.url_value_preprocessors:
+            rv = await _preprocess(app, request)
+        if rv is None:
+            if request.routing_exception is not None:
+                app.raise_routing_exception(request)
+            rule = request.url_rule
+            if rule.provide_automatic_options and request.method == "OPTIONS":
+                rv = app.make_default_options_response()
+            else:
+                view = app.view_functions[rule.endpoint]
+                if view_in_pool:
+                    rv = await run_sync(app, partial(view, **request.view_args))  # type: ignore[arg-type]
+                else:
+                    rv = view(**request.view_args)  # type: ignore[arg-type]
+                    if rv.__class__ is _Coroutine:
+                        rv = await rv
+    except Exception as e:
+        rv = await _handle_user_exception(app, request, e)
+    return await _finalize(app, ctx, rv)
+
+
+def _dispatch_in_thread(app: Stein) -> tuple[Response, BaseException | None]:
+    # The WSGI dispatch itself, run in a pool thread: every hook here is sync.
+    try:
+        return app.full_dispatch_request(), None
+    except Exception as e:
+        return app.handle_exception(e), e
+
+
+# -- the last step: Response -> ASGI messages -------------------------------------------
+
+
+def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    names = _RAW_NAMES
+    raw = []
+    for k, v in response.headers._list:
+        name = names.get(k)
+        if name is None:
+            name = k.lower().encode("latin-1")
+            if len(names) < _CACHE_BOUND:
+                names[k] = name
+        raw.append((name, v.encode("latin-1")))
+    return raw
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            return
+
+
+async def _pump_async(body: Any, send: Send, encode: Callable[[Any], bytes]) -> None:
+    async for chunk in body:
+        if chunk:
+            await send({"type": "http.response.body", "body": encode(chunk), "more_body": True})
+
+
+async def _pump_sync(app: Stein, body: Any, send: Send, encode: Callable[[Any], bytes]) -> None:
+    it = iter(body)
+    # One context for the whole iteration: a stream_with_context generator sets and resets
+    # context variables across next() calls, which must happen in the same Context.
+    ctx = contextvars.copy_context()
+    loop = asyncio.get_running_loop()
+    pool = thread_pool(app)
+    while True:
+        chunk = await loop.run_in_executor(pool, ctx.run, next, it, _DONE)  # type: ignore[arg-type]
+        if chunk is _DONE:
+            return
+        if chunk:
+            await send({"type": "http.response.body", "body": encode(chunk), "more_body": True})
+
+
+async def send_response(app: Stein, response: Response, environ: dict[str, Any],
+                        receive: Receive, send: Send) -> None:
+    """Send ``response`` as ``http.response.start`` and body messages."""
+    code = response._status_code
+    if code in (204, 304):
+        response.headers._list = [
+            t for t in response.headers._list if t[0].lower() not in ("content-length", "content-type")
+        ]
+    await send({"type": "http.response.start", "status": code, "headers": _raw_headers(response)})
+    body = response.response
+    try:
+        if environ["REQUEST_METHOD"] == "HEAD" or code < 200 or code in (204, 304):
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if body.__class__ is list:
+            if len(body) == 1 and body[0].__class__ is bytes:
+                data = body[0]
+            else:
+                data = b"".join(response.iter_encoded())
+            await send({"type": "http.response.body", "body": data})
+            return
+        charset = response.charset
+
+        def encode(chunk: Any) -> bytes:
+            return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
+
+        if hasattr(body, "__aiter__"):
+            pump = _pump_async(body, send, encode)
+        else:
+            pump = _pump_sync(app, body, send, encode)
+        if not await _until_disconnect(pump, receive):
+            await send({"type": "http.response.body", "body": b""})
+    finally:
+        aclose = getattr(body, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        response.close()
+
+
+async def _until_disconnect(pump: Awaitable[None], receive: Receive) -> bool:
+    """Run ``pump``; True when the client went away first (the pump is then cancelled)."""
+    task = asyncio.ensure_future(pump)
+    watcher = asyncio.ensure_future(_wait_disconnect(receive))
+    try:
+        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if task.done():
+        task.result()
+        return False
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    return True
+
+
+# -- entry points -----------------------------------------------------------------------
+
+
+async def handle(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    """The ASGI 3 application behind ``app.asgi_app``."""
+    kind = scope["type"]
+    if kind == "http":
+        await handle_http(app, scope, receive, send)
+    elif kind == "websocket":
+        from .websocket import handle_websocket
+
+        await handle_websocket(app, scope, receive, send)
+    elif kind == "lifespan":
+        await handle_lifespan(app, scope, receive, send)
+    else:
+        raise ValueError(f"Unknown ASGI scope type {kind!r}")
+
+
+def push_contexts(app: Stein, environ: dict[str, Any]) -> tuple[RequestContext, Any, Any]:
+    """Make the request, push its contexts; returns ``(ctx, request_token, app_token)``."""
+    request = app.request_class(environ)
+    ctx = RequestContext(app, environ, request)
+    app_ctx = _cv_app.get(None)
+    t_app = None
+    if app_ctx is None or app_ctx.app is not app:
+        t_app = _cv_app.set(AppContext(app))
+    return ctx, _cv_request.set(ctx), t_app
+
+
+async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    """One HTTP request: the WSGI request path with an ASGI first and last step."""
+    if app._startup_pending:
+        await run_startup(app)
+    environ = build_environ(scope)
+    environ["stein.asgi.receive"] = receive
+    ctx, t_req, t_app = push_contexts(app, environ)
+    request = ctx.request
+    error: BaseException | None = None
+    try:
+        app._match_request(request)
+        rule = request.url_rule
+        if rule is None:
+            response = await _dispatch_on_loop(app, ctx, False)
+        else:
+            is_async, streamed = _view_info(app, rule.endpoint)
+            if not streamed and (environ["REQUEST_METHOD"] not in _NO_BODY_METHODS
+                                 or "CONTENT_LENGTH" in environ
+                                 or "HTTP_TRANSFER_ENCODING" in environ):
+                await _preread(environ, receive, app.config["MAX_CONTENT_LENGTH"])
+            if is_async:
+                response = await _dispatch_on_loop(app, ctx, False)
+            elif _has_async_hooks(app):
+                response = await _dispatch_on_loop(app, ctx, True)
+            else:
+                response, error = await run_sync(app, _dispatch_in_thread, app)
+    except Exception as e:
+        error = e
+        try:
+            response = await _handle_exception(app, ctx, e)
+        except BaseException:
+            await _end_request(app, ctx, error, t_req, t_app)
+            raise
+    except BaseException as e:
+        await _end_request(app, ctx, e, t_req, t_app)
+        raise
+    try:
+        await send_response(app, response, environ, receive, send)
+    except BaseException as e:
+        error = error or e
+        raise
+    finally:
+        await _end_request(app, ctx, error, t_req, t_app)
+
+
+async def _end_request(app: Stein, ctx: RequestContext, error: BaseException | None,
+                       t_req: Any, t_app: Any) -> None:
+    """Teardown (async teardown functions awaited), then the contexts are reset."""
+    try:
+        signals = _app_module.signals
+        if app.teardown_request_funcs:
+            for name in (*ctx.request.blueprints, None):
+                for func in reversed(app.teardown_request_funcs.get(name, ())):
+                    await _call(func, error)
+        if signals is not None and signals.request_tearing_down.receivers:
+            signals.request_tearing_down.send(app, exc=error)
+        if "files" in ctx.request.__dict__:
+            ctx.request.close()
+        if t_app is not None:
+            for func in reversed(app.teardown_appcontext_funcs):
+                await _call(func, error)
+            if signals is not None and signals.appcontext_tearing_down.receivers:
+                signals.appcontext_tearing_down.send(app, exc=error)
+    finally:
+        _cv_request.reset(t_req)
+        if t_app is not None:
+            _cv_app.reset(t_app)
+
+
+# -- lifespan ---------------------------------------------------------------------------
+
+
+def _startup_lock(app: Stein) -> asyncio.Lock:
+    lock: asyncio.Lock | None = app.__dict__.get("_asgi_startup_lock")
+    if lock is None:
+        lock = app.__dict__["_asgi_startup_lock"] = asyncio.Lock()
+    return lock
+
+
+async def run_startup(app: Stein) -> None:
+    """Run the ``on_startup`` functions once, in registration order, in an app context."""
+    async with _startup_lock(app):
+        if not app._startup_pending:
+            return
+        app._startup_pending = False
+        with app.app_context():
+            for func in app.startup_funcs:
+                await _call(func)
+
+
+async def run_shutdown(app: Stein) -> None:
+    """Run the ``on_shutdown`` functions (last registered first), then stop the pool."""
+    try:
+        with app.app_context():
+            for func in reversed(app.shutdown_funcs):
+                await _call(func)
+    finally:
+        pool = app.__dict__.pop("_asgi_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+
+async def handle_lifespan(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    """The ASGI lifespan protocol: ``on_startup`` before the first request, ``on_shutdown``
+    when the server stops. A failing function is reported to the server, which exits."""
+    while True:
+        msg = await receive()
+        kind = msg["type"]
+        if kind == "lifespan.startup":
+            try:
+                await run_startup(app)
+            except BaseException as e:
+                app.logger.exception("Startup failed")
+                await send({"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif kind == "lifespan.shutdown":
+            try:
+                await run_shutdown(app)
+            except BaseException as e:
+                app.logger.exception("Shutdown failed")
+                await send({"type": "lifespan.shutdown.failed", "message": f"{type(e).__name__}: {e}"})
+                return
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def run_startup_sync(app: Stein) -> None:
+    """WSGI: run the ``on_startup`` functions on the first request (async ones on the
+    thread's loop) and register the ``on_shutdown`` ones to run at interpreter exit."""
+    with app._startup_thread_lock:
+        if not app._startup_pending:
+            return
+        with app.app_context():
+            for func in app.startup_funcs:
+                app.ensure_sync(func)()
+        app._startup_pending = False
+        import atexit
+
+        atexit.register(_shutdown_at_exit, app)
+
+
+def _shutdown_at_exit(app: Stein) -> None:
+    with app.app_context():
+        for func in reversed(app.shutdown_funcs):
+            try:
+                app.ensure_sync(func)()
+            except Exception:
+                print(f"stein: on_shutdown function {func!r} failed", file=sys.stderr)
