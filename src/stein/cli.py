@@ -297,6 +297,25 @@ class AppGroup(click.Group):
         kwargs.setdefault("cls", AppGroup)
         return click.Group.group(self, *args, **kwargs)
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        rv = super().get_command(ctx, cmd_name)
+        if rv is not None and ctx.parent is None and not isinstance(self, SteinGroup):
+            # Invoked as the top group (``app.test_cli_runner()``): plain click commands
+            # added with ``app.cli.add_command`` get the app context too.
+            info = ctx.find_object(ScriptInfo)
+            if info is not None:
+                _push_app_context(ctx, info)
+        return rv
+
+
+def _push_app_context(ctx: click.Context, info: ScriptInfo) -> None:
+    from .ctx import _cv_app
+
+    app = info.load_app()
+    current = _cv_app.get(None)
+    if current is None or current.app is not app:
+        ctx.with_resource(app.app_context())
+
 
 # -- .env files -----------------------------------------------------------------------------
 
@@ -570,7 +589,11 @@ class SteinGroup(AppGroup):
             return rv
         info = ctx.ensure_object(ScriptInfo)
         app = info.load_app()  # a NoAppException here is the clearest message there is
-        return app.cli.get_command(ctx, cmd_name)  # type: ignore[no-any-return]
+        rv = app.cli.get_command(ctx, cmd_name)
+        if rv is not None:
+            # App commands run in the app context, decorated with with_appcontext or not.
+            _push_app_context(ctx, info)
+        return rv  # type: ignore[no-any-return]
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         rv = set(super().list_commands(ctx))
