@@ -245,6 +245,20 @@ class Blueprint(Scaffold):
 
         return decorator
 
+    # Jinja filters, tests and globals belong to the app's one environment, so the
+    # blueprint forms register them for the whole app, like the app_* forms.
+    def template_filter(self, name: str | None = None) -> Callable[[F], F]:
+        """A Jinja filter (for every template of the app: Jinja has one environment)."""
+        return self.app_template_filter(name)
+
+    def template_test(self, name: str | None = None) -> Callable[[F], F]:
+        """A Jinja test (for every template of the app)."""
+        return self.app_template_test(name)
+
+    def template_global(self, name: str | None = None) -> Callable[[F], F]:
+        """A Jinja global (for every template of the app)."""
+        return self.app_template_global(name)
+
     def app_template_filter(self, name: str | None = None) -> Callable[[F], F]:
         """A Jinja filter for the whole app."""
 
@@ -305,7 +319,7 @@ class Blueprint(Scaffold):
         """An error handler for the whole app."""
 
         def decorator(f: F) -> F:
-            self.record_once(lambda s: s.app.errorhandler(code)(f))
+            self.record_once(lambda s: s.app.register_error_handler(code, f))
             return f
 
         return decorator

@@ -15,25 +15,40 @@ if TYPE_CHECKING:
 
 
 def _default_template_ctx_processor() -> dict[str, Any]:
-    actx = _cv_app.get(None)
-    rctx = _cv_request.get(None)
+    """``g``, ``request`` and ``session`` of the current contexts.
+
+    Templates see these names through the environment's globals already (as proxies that
+    resolve at use, so a template that never touches ``session`` never opens it); this
+    function is kept for code that builds a context by hand.
+    """
+    from .ctx import g, request, session
+
     rv: dict[str, Any] = {}
-    if actx is not None:
-        rv["g"] = actx.g
-    if rctx is not None:
-        rv["request"] = rctx.request
-        rv["session"] = rctx.session
+    if _cv_app.get(None) is not None:
+        rv["g"] = g
+    if _cv_request.get(None) is not None:
+        rv["request"] = request
+        rv["session"] = session
     return rv
 
 
 def create_environment(app: Stein) -> Any:
-    """Build the app's Jinja environment: loaders of the app and its blueprints,
-    autoescaping by file extension, ``url_for``/``get_flashed_messages``/``config``."""
+    """Build the app's Jinja environment.
+
+    The loader looks in the app's template folder, then in each blueprint's. Autoescaping
+    follows :meth:`Stein.select_jinja_autoescape`. Templates are reloaded when changed if
+    ``TEMPLATES_AUTO_RELOAD`` is true, or when it is ``None`` and the app is in debug mode.
+    Globals: ``url_for``, ``get_flashed_messages``, ``config``, ``request``, ``session``,
+    ``g`` and whatever ``template_global`` registered.
+    """
     from jinja2 import Environment as BaseEnvironment
 
+    from .ctx import g, request, session
     from .helpers import get_flashed_messages, url_for
 
     class Environment(BaseEnvironment):
+        """A Jinja environment that knows its app (``env.app``)."""
+
         def __init__(self, app: Stein, **options: Any) -> None:
             if "loader" not in options:
                 options["loader"] = DispatchingLoader(app)
@@ -46,37 +61,14 @@ def create_environment(app: Stein) -> Any:
         auto_reload = app.config["TEMPLATES_AUTO_RELOAD"]
         options["auto_reload"] = app.debug if auto_reload is None else auto_reload
     env = Environment(app, **options)
+    # The context-local proxies resolve when a template uses them, per render.
     env.globals.update(url_for=url_for, get_flashed_messages=get_flashed_messages,
-                       config=app.config, request=_LazyRequest(), session=_LazySession(),
-                       g=_LazyG())
+                       config=app.config, request=request, session=session, g=g)
     env.policies["json.dumps_function"] = app.json.dumps
     env.filters.update(app._template_filters)
     env.globals.update(app._template_globals)
     env.tests.update(app._template_tests)
     return env
-
-
-class _LazyRequest:
-    """Global stand-ins so templates rendered outside a request still see the names."""
-
-    def __getattr__(self, name: str) -> Any:
-        from .ctx import request
-
-        return getattr(request, name)
-
-
-class _LazySession(_LazyRequest):
-    def __getattr__(self, name: str) -> Any:
-        from .ctx import session
-
-        return getattr(session, name)
-
-
-class _LazyG(_LazyRequest):
-    def __getattr__(self, name: str) -> Any:
-        from .ctx import g
-
-        return getattr(g, name)
 
 
 def DispatchingLoader(app: Stein) -> Any:  # noqa: N802 - reads like the class it builds
@@ -114,10 +106,10 @@ def DispatchingLoader(app: Stein) -> Any:  # noqa: N802 - reads like the class i
 
 
 def _context(app: Stein, context: dict[str, Any]) -> dict[str, Any]:
-    ctx = _default_template_ctx_processor()
-    ctx.update(context)
-    app.update_template_context(ctx)
-    return ctx
+    # Context processors run only when some are registered (the common fast path: none).
+    if app.template_context_processors:
+        app.update_template_context(context)
+    return context
 
 
 def _render(app: Stein, template: Any, context: dict[str, Any]) -> str:
