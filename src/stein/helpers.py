@@ -76,7 +76,9 @@ def make_response(*args: Any) -> Response:
 
 
 def flash(message: str, category: str = "message") -> None:
-    """Store a message for the next request (read with :func:`get_flashed_messages`)."""
+    """Store a message, under a ``category`` (``"message"`` by default; e.g. ``"error"``,
+    ``"success"``), in the session for the next request to show (read it with
+    :func:`get_flashed_messages`). Needs ``SECRET_KEY``, like any session write."""
     from .ctx import session
 
     flashes = session.get("_flashes", [])
@@ -93,7 +95,12 @@ def flash(message: str, category: str = "message") -> None:
 def get_flashed_messages(with_categories: bool = False,
                          category_filter: Any = ()) -> list[Any]:
     """The flashed messages, removed from the session (the same list for the rest of the
-    request). ``with_categories`` gives ``(category, message)`` pairs."""
+    request). ``with_categories`` gives ``(category, message)`` pairs; ``category_filter``
+    (a list of category names) keeps only those categories.
+
+    >>> # in a view:     flash("Saved.", "success")
+    >>> # in a template: {% for cat, msg in get_flashed_messages(with_categories=true) %}
+    """
     ctx = _cv_request.get(None)
     if ctx is None:
         return []
@@ -102,6 +109,8 @@ def get_flashed_messages(with_categories: bool = False,
         session = ctx.session
         flashes = ctx.flashes = [tuple(x) for x in session.pop("_flashes")] if "_flashes" in session else []
     if category_filter:
+        if isinstance(category_filter, str):  # one name, not its characters
+            category_filter = (category_filter,)
         flashes = [f for f in flashes if f[0] in category_filter]
     if not with_categories:
         return [x[1] for x in flashes]
