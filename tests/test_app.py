@@ -12,6 +12,8 @@ from stein import (
     abort,
     after_this_request,
     g,
+    has_app_context,
+    has_request_context,
     jsonify,
     make_response,
     redirect,
@@ -570,11 +572,14 @@ def test_stream_with_context_teardown_after_stream(app):
         lambda status, headers, exc_info=None: None,
     )
     assert events == []
+    # Returning the stream must not leave the request context set in the caller.
+    assert not has_request_context() and not has_app_context()
     body = b"".join(app_iter)
     assert body == b"ab"
     assert events == ["start /s", "middle 1"]
     app_iter.close()
     assert events == ["start /s", "middle 1", "teardown"]
+    assert not has_request_context() and not has_app_context()
     assert app.test_client().get("/deco").text == "GET"
 
 

@@ -558,19 +558,40 @@ class Stein(Scaffold):
                 # stream_with_context: the context ends when the server closes the body.
                 deferred = True
                 close = getattr(body, "close", None)
+                # Leave the caller's context clean now (the stream's generator sets the
+                # context itself while it runs); teardown gets it back in ``end``.
+                _cv_request.reset(t_req)
+                if t_app is not None:
+                    _cv_app.reset(t_app)
+                own_app_ctx = t_app is not None
 
                 def end() -> None:
+                    t_a = _cv_app.set(app_ctx)
+                    t_r = _cv_request.set(ctx)
                     try:
-                        if close is not None:
-                            close()
+                        try:
+                            if close is not None:
+                                close()
+                        finally:
+                            self._end_request(ctx, None, t_r, t_a if own_app_ctx else None)
                     finally:
-                        self._end_request(ctx, None, t_req, t_app, reset=False)
+                        if not own_app_ctx:
+                            _cv_app.reset(t_a)
 
                 return _ClosingIterator(body, end)
             return body
         finally:
-            if not deferred:
+            if deferred:
+                pass
+            elif self.teardown_request_funcs or signals is not None or \
+                    "files" in request.__dict__ or \
+                    (t_app is not None and self.teardown_appcontext_funcs):
                 self._end_request(ctx, error, t_req, t_app)
+            else:
+                # Nothing to tear down (the common case): just leave the contexts.
+                _cv_request.reset(t_req)
+                if t_app is not None:
+                    _cv_app.reset(t_app)
 
     def _end_request(self, ctx: RequestContext, error: BaseException | None,
                      t_req: Any, t_app: Any, reset: bool = True) -> None:
@@ -673,7 +694,8 @@ class Stein(Scaffold):
             for name in (*ctx.request.blueprints, None):
                 for func in reversed(self.after_request_funcs.get(name, ())):
                     response = self.ensure_sync(func)(response)
-        self._save_session(ctx, response)
+        if ctx._session is not None or "HTTP_COOKIE" in ctx.request.environ:
+            self._save_session(ctx, response)
         return response
 
     def _save_session(self, ctx: RequestContext, response: Response) -> None:
