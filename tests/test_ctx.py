@@ -22,9 +22,9 @@ from stein import (
 def test_proxies_outside_context_raise():
     assert not has_request_context() and not has_app_context()
     with pytest.raises(RuntimeError, match="request context"):
-        request.path
+        _ = request.path
     with pytest.raises(RuntimeError, match="application context"):
-        current_app.name
+        _ = current_app.name
     with pytest.raises(RuntimeError, match="application context"):
         g.x = 1
     with pytest.raises(RuntimeError):
@@ -59,7 +59,7 @@ def test_g_namespace(app):
         g.b = 2
         assert sorted(g) == ["a", "b"]
         with pytest.raises(AttributeError):
-            g.missing
+            _ = g.missing
         del g.a
         assert "a" not in g
 
