@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: test lint docs demo chromium bench bench-http clean
+.PHONY: test lint docs demo chromium bench bench-http clean postgres redis openapi-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,37 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests examples bench
 	$(BIN)/mypy
 
-test: lint docs chromium
+test: lint docs chromium postgres redis openapi-assets
 	$(BIN)/pytest
 
 # The docs site; --strict turns every MkDocs warning (broken link, missing page) into an error.
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Servers the stein.ext tests start themselves (Debian packages, installed when missing).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
+
+redis:
+	@command -v redis-server >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server)
+
+# Swagger UI for stein.ext.openapi's /docs page, bundled from the swagger-ui-dist npm
+# package at build time (not committed: ~1.9 MB); never loaded from a CDN.
+SWAGGER_UI_VERSION := 5.35.0
+OPENAPI_STATIC := src/stein/ext/openapi_static
+
+openapi-assets: $(OPENAPI_STATIC)/swagger-ui-bundle.js
+
+$(OPENAPI_STATIC)/swagger-ui-bundle.js:
+	@command -v npm >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm)
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null \
+		&& tar xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz) \
+		&& cp $$tmp/package/swagger-ui.css $(OPENAPI_STATIC)/ \
+		&& cp $$tmp/package/LICENSE $(OPENAPI_STATIC)/SWAGGER-UI-LICENSE \
+		&& cp $$tmp/package/swagger-ui-bundle.js $(OPENAPI_STATIC)/ && rm -rf $$tmp
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
