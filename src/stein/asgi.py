@@ -420,7 +420,10 @@ async def _pump_async(body: Any, send: Send, encode: Callable[[Any], bytes]) -> 
             await send({"type": "http.response.body", "body": encode(chunk), "more_body": True})
 
 
-async def _pump_sync(app: Stein, body: Any, send: Send, encode: Callable[[Any], bytes]) -> None:
+async def _pump_sync(app: Stein, body: Any, send: Send, encode: Callable[[Any], bytes],
+                     gone: asyncio.Future[None]) -> bool:
+    # Never cancelled mid-next(): the generator is running in a thread, and closing it
+    # then would fail. A disconnect is noticed between chunks instead.
     it = iter(body)
     # One context for the whole iteration: a stream_with_context generator sets and resets
     # context variables across next() calls, which must happen in the same Context.
@@ -429,8 +432,10 @@ async def _pump_sync(app: Stein, body: Any, send: Send, encode: Callable[[Any], 
     pool = thread_pool(app)
     while True:
         chunk = await loop.run_in_executor(pool, ctx.run, next, it, _DONE)  # type: ignore[arg-type]
+        if gone.done():
+            return True
         if chunk is _DONE:
-            return
+            return False
         if chunk:
             await send({"type": "http.response.body", "body": encode(chunk), "more_body": True})
 
@@ -461,11 +466,15 @@ async def send_response(app: Stein, response: Response, environ: dict[str, Any],
         def encode(chunk: Any) -> bytes:
             return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
 
-        if hasattr(body, "__aiter__"):
-            pump = _pump_async(body, send, encode)
-        else:
-            pump = _pump_sync(app, body, send, encode)
-        if not await _until_disconnect(pump, receive):
+        watcher = asyncio.ensure_future(_wait_disconnect(receive))
+        try:
+            if hasattr(body, "__aiter__"):
+                gone = await _until_disconnect(_pump_async(body, send, encode), watcher)
+            else:
+                gone = await _pump_sync(app, body, send, encode, watcher)
+        finally:
+            watcher.cancel()
+        if not gone:
             await send({"type": "http.response.body", "body": b""})
     finally:
         aclose = getattr(body, "aclose", None)
@@ -474,14 +483,14 @@ async def send_response(app: Stein, response: Response, environ: dict[str, Any],
         response.close()
 
 
-async def _until_disconnect(pump: Awaitable[None], receive: Receive) -> bool:
+async def _until_disconnect(pump: Awaitable[None], watcher: asyncio.Future[None]) -> bool:
     """Run ``pump``; True when the client went away first (the pump is then cancelled)."""
     task = asyncio.ensure_future(pump)
-    watcher = asyncio.ensure_future(_wait_disconnect(receive))
     try:
         await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
     if task.done():
         task.result()
         return False
@@ -606,10 +615,10 @@ async def run_startup(app: Stein) -> None:
     async with _startup_lock(app):
         if not app._startup_pending:
             return
-        app._startup_pending = False
         with app.app_context():
             for func in app.startup_funcs:
                 await _call(func)
+        app._startup_pending = False
 
 
 async def run_shutdown(app: Stein) -> None:
