@@ -8,8 +8,8 @@ import threading
 from typing import Any
 
 import pytest
-from asgi_helpers import acall, call, make_scope
 
+from asgi_helpers import acall, call, make_scope
 from stein import (
     Response,
     Stein,
