@@ -99,7 +99,7 @@ class DefaultJSONProvider(JSONProvider):
             return _orjson.dumps(obj, default=self.default,  # type: ignore[no-any-return]
                                  option=_orjson.OPT_SORT_KEYS if self.sort_keys else 0)
         if indent:
-            return (self.dumps(obj, indent=2, separators=(", ", ": ")) + "\n").encode()
+            return (self.dumps(obj, indent=2, separators=(",", ": ")) + "\n").encode()
         return (self.dumps(obj, separators=(",", ":")) + "\n").encode()
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
