@@ -80,7 +80,7 @@ def test_response_attributes(app, client):
         return Response("héllo", 201, {"X-Thing": "a"}, mimetype="text/plain")
 
     rv = client.get("/r")
-    assert rv.status_code == 201 and rv.status == "201 CREATED"
+    assert rv.status_code == 201 and rv.status == "201 Created"
     assert rv.data == "héllo".encode() and rv.text == "héllo"
     assert rv.headers["X-Thing"] == "a"
     assert rv.mimetype == "text/plain"

@@ -204,7 +204,7 @@ def test_response_defaults():
 
 def test_response_status_forms():
     r = Response("x", 404)
-    assert r.status == "404 NOT FOUND"
+    assert r.status == "404 Not Found"
     r.status = "201 Made It"
     assert (r.status_code, r.status) == (201, "201 Made It")
     r.status = "202"
