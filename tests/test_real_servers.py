@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+
 from liveserver import BIN, ROOT, Running, free_port, serve
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
