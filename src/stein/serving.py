@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import signal
 import socket
 import socketserver
@@ -24,7 +25,17 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import unquote
 
+from .exceptions import BadRequest
+
 _logger = logging.getLogger("stein.serving")
+
+# RFC 9110 5.1 / 5.5: a field name is a token; a value has no control characters but HTAB.
+# Anything else is refused (400) rather than passed on, so the app and any proxy in front
+# cannot disagree about where a header or the request ends.
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_TARGET_BAD_RE = re.compile(r"[\x00-\x20\x7f]")
+_CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,16}\Z")
 
 #: Longest request line accepted (longer -> 414).
 MAX_REQUEST_LINE = 8190
@@ -112,10 +123,10 @@ class _ChunkedReader:
         if not line.endswith(b"\n"):
             raise ValueError("bad chunk size line")
         size_text = line.split(b";", 1)[0].strip()
-        try:
-            self._left = int(size_text, 16)
-        except ValueError:
-            raise ValueError("bad chunk size")
+        if not _CHUNK_SIZE_RE.match(size_text):
+            # Strict hex only: int() would also take "0x5", "+5" or "5_0".
+            raise _InvalidChunk(f"Invalid chunk size line in the chunked body: {size_text[:20]!r}")
+        self._left = int(size_text, 16)
         if self._left < 0:
             raise ValueError("bad chunk size")
         if self._left == 0:
@@ -217,6 +228,10 @@ class FileWrapper:
 # -- the server -------------------------------------------------------------------------------
 
 
+class _InvalidChunk(BadRequest, ValueError):
+    """A malformed chunked body: a 400 for the app reading it, a ValueError for draining."""
+
+
 class _BadRequest(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
@@ -263,8 +278,10 @@ class _Handler(socketserver.StreamRequestHandler):
         if len(parts) != 3:
             raise _BadRequest(400, "Malformed request line")
         method, target, version = parts
-        if not version.startswith("HTTP/1.") or not method.isalpha():
-            if version.startswith("HTTP/"):
+        if not _TOKEN_RE.match(method) or not target or _TARGET_BAD_RE.search(target):
+            raise _BadRequest(400, "Malformed request line")
+        if version not in ("HTTP/1.0", "HTTP/1.1"):
+            if re.match(r"HTTP/\d\.\d\Z", version):
                 raise _BadRequest(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
             raise _BadRequest(400, "Malformed request line")
         headers: list[tuple[str, str]] = []
@@ -283,9 +300,12 @@ class _Handler(socketserver.StreamRequestHandler):
             if raw[:1] in (b" ", b"\t"):
                 raise _BadRequest(400, "Folded header lines are not accepted")
             name, sep, value = raw.decode("latin-1").partition(":")
-            if not sep or not name or name != name.strip():
+            if not sep or not _TOKEN_RE.match(name):
                 raise _BadRequest(400, "Malformed header line")
-            headers.append((name, value.strip()))
+            value = value.strip(" \t\r\n")
+            if _CTL_RE.search(value):
+                raise _BadRequest(400, "Invalid character in a header value")
+            headers.append((name, value))
         return method, target, version, headers
 
     def _handle_one(self, first: bool) -> bool:
