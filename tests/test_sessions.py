@@ -350,3 +350,75 @@ def test_itsdangerous_not_imported_at_import() -> None:
     code = "import sys, stein; app = stein.Stein('x'); print('itsdangerous' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def _itsdangerous_serializer(keys: Any) -> Any:
+    import hashlib
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    from stein.sessions import _TaggedJSON
+
+    return URLSafeTimedSerializer(keys, salt="cookie-session", serializer=_TaggedJSON,
+                                  signer_kwargs={"key_derivation": "hmac",
+                                                 "digest_method": hashlib.sha256})
+
+
+@pytest.mark.parametrize("payload", [{"a": 1}, {"big": "x" * 5000, "b": b"\x01"}])
+def test_cookie_format_compatible_with_itsdangerous(app: Stein, payload: dict[str, Any]) -> None:
+    ours = app.session_interface.get_signing_serializer(app)
+    theirs = _itsdangerous_serializer([app.secret_key])
+    assert theirs.loads(ours.dumps(payload), max_age=60) == payload
+    assert ours.loads(theirs.dumps(payload), max_age=60) == payload
+    if len(str(payload)) > 1000:
+        assert ours.dumps(payload).startswith(".")  # compressed
+
+
+def test_rotation_compatible_with_itsdangerous(app: Stein) -> None:
+    app.config["SECRET_KEY_FALLBACKS"] = ["old1", "old2"]
+    ours = app.session_interface.get_signing_serializer(app)
+    for key in ("old1", "old2", app.secret_key):
+        assert ours.loads(_itsdangerous_serializer([key]).dumps({"k": key})) == {"k": key}
+    # new cookies are signed with the current key only
+    assert _itsdangerous_serializer([app.secret_key]).loads(ours.dumps({"n": 1})) == {"n": 1}
+
+
+def test_loads_errors_are_itsdangerous_errors(app: Stein) -> None:
+    from itsdangerous import BadSignature, SignatureExpired
+
+    s = app.session_interface.get_signing_serializer(app)
+    with pytest.raises(BadSignature):
+        s.loads("nodots")
+    with pytest.raises(BadSignature):
+        s.loads(s.dumps({"a": 1})[:-3] + "abc")
+    with pytest.raises(SignatureExpired):
+        s.loads(_itsdangerous_serializer([app.secret_key]).dumps({}), max_age=-1)
+
+
+def test_compressed_bomb_is_rejected(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    import hmac as _hmac
+    import time
+    import zlib
+
+    s = app.session_interface.get_signing_serializer(app)
+    bomb = zlib.compress(b'{"a":"' + b"x" * (5 << 20) + b'"}')
+    ts = int(time.time()).to_bytes(4, "big")
+    enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")  # noqa: E731
+    value = b"." + enc(bomb) + b"." + enc(ts)
+    sig = enc(_hmac.digest(s._sign_key, value, "sha256"))
+    cookie = (value + b"." + sig).decode()
+    assert len(cookie) < 8192
+    client.set_cookie("session", cookie)
+    rv = client.get("/get")
+    assert rv.status_code == 200 and rv.text == "<none>"
+
+
+def test_non_hmac_key_derivation_uses_itsdangerous(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    class Concat(SecureCookieSessionInterface):
+        key_derivation = "django-concat"
+
+    app.session_interface = Concat()
+    client.get("/set/legacy")
+    assert client.get("/get").text == "legacy"
+    assert type(app.session_interface.get_signing_serializer(app)).__name__ == "URLSafeTimedSerializer"

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+import time
+import zlib
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from .app import Stein
@@ -196,11 +199,13 @@ class SecureCookieSessionInterface(SessionInterface):
     max_cookie_length = 8192
 
     def get_signing_serializer(self, app: Stein) -> Any:
-        """The itsdangerous serializer for the app's current keys, or ``None`` without
-        ``SECRET_KEY``.
+        """The serializer for the app's current keys (``dumps(obj)``/``loads(s, max_age)``),
+        or ``None`` without ``SECRET_KEY``.
 
         Built once per key set and reused: a request pays one dict lookup here, and a
-        change of ``SECRET_KEY``/``SECRET_KEY_FALLBACKS`` picks up a new serializer.
+        change of ``SECRET_KEY``/``SECRET_KEY_FALLBACKS`` picks up a new serializer. With
+        the default HMAC key derivation it is a :class:`CookieSerializer`; otherwise an
+        itsdangerous ``URLSafeTimedSerializer``.
         """
         secret_key = app.secret_key
         if not secret_key:
@@ -213,15 +218,18 @@ class SecureCookieSessionInterface(SessionInterface):
             cache = self.__dict__["_serializers"] = {}
         s = cache.get(cache_key)
         if s is None:
-            from itsdangerous import URLSafeTimedSerializer
-
-            # itsdangerous verifies with every key and signs with the last one.
+            # Verified with every key, signed with the last one (the current key).
             keys: list[Any] = [*cache_key[1], secret_key]
-            s = URLSafeTimedSerializer(
-                keys, salt=self.salt, serializer=_TaggedJSON,
-                signer_kwargs={"key_derivation": self.key_derivation,
-                               "digest_method": self.digest_method},
-            )
+            if self.key_derivation == "hmac":
+                s = CookieSerializer(keys, self.salt, self.digest_method().name)
+            else:
+                from itsdangerous import URLSafeTimedSerializer
+
+                s = URLSafeTimedSerializer(
+                    keys, salt=self.salt, serializer=_TaggedJSON,
+                    signer_kwargs={"key_derivation": self.key_derivation,
+                                   "digest_method": self.digest_method},
+                )
             if len(cache) >= 8:  # keys rotate rarely; keep the cache from growing
                 cache.clear()
             cache[cache_key] = s
@@ -237,12 +245,11 @@ class SecureCookieSessionInterface(SessionInterface):
         if not val or len(val) > self.max_cookie_length:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        from itsdangerous import BadData
-
         try:
             data = s.loads(val, max_age=max_age)
-        # BadData covers BadSignature and BadPayload (a signed but unreadable payload).
-        except (BadData, ValueError, TypeError, UnicodeError, RecursionError):
+        except Exception:
+            # Whatever is wrong with a cookie (bad signature, expired, a signed payload that
+            # is not JSON, nesting too deep...), the answer is an empty session, never a 500.
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()
@@ -273,6 +280,92 @@ class SecureCookieSessionInterface(SessionInterface):
         response.set_cookie(name, val, expires=expires, httponly=httponly, domain=domain,
                             path=path, secure=secure, partitioned=partitioned, samesite=samesite)
         response.add_vary("Cookie")
+
+
+def _b64encode(b: bytes) -> bytes:
+    return base64.urlsafe_b64encode(b).rstrip(b"=")
+
+
+def _b64decode(b: bytes) -> bytes:
+    return base64.urlsafe_b64decode(b + b"=" * (-len(b) % 4))
+
+
+class CookieSerializer:
+    """Signs and reads session payloads, in the format of itsdangerous'
+    ``URLSafeTimedSerializer`` with HMAC key derivation (cookies made by one are read by
+    the other), without its per-call overhead.
+
+    ``payload.timestamp.signature``: the payload is base64url JSON (zlib-compressed and
+    prefixed with ``.`` when that is shorter), the timestamp base64url of the big-endian
+    seconds, and the signature ``HMAC(derived_key, payload.timestamp)`` where
+    ``derived_key = HMAC(secret_key, salt)``. The derived keys are computed once, here.
+    Errors are itsdangerous' ``BadSignature``/``SignatureExpired``/``BadPayload``.
+    """
+
+    #: Payloads shorter than this are not worth trying to compress.
+    compress_threshold = 128
+
+    def __init__(self, secret_keys: list[str | bytes], salt: str | bytes,
+                 digest: str = "sha256") -> None:
+        salt_b = salt.encode() if isinstance(salt, str) else salt
+        derived = [
+            hmac.digest(k.encode() if isinstance(k, str) else k, salt_b, digest)
+            for k in secret_keys
+        ]
+        self._sign_key = derived[-1]
+        self._verify_keys = derived[::-1]  # newest first: the usual match is the first
+        self._digest = digest
+
+    def dumps(self, obj: Any) -> str:
+        """Serialize, timestamp and sign ``obj``."""
+        data = _TaggedJSON.dumps(obj).encode("utf-8")
+        prefix = b""
+        if len(data) >= self.compress_threshold:
+            compressed = zlib.compress(data)
+            if len(compressed) < len(data) - 1:
+                data, prefix = compressed, b"."
+        ts = int(time.time())
+        value = b"%s%s.%s" % (prefix, _b64encode(data),
+                              _b64encode(ts.to_bytes((ts.bit_length() + 7) // 8 or 1, "big")))
+        sig = _b64encode(hmac.digest(self._sign_key, value, self._digest))
+        return (value + b"." + sig).decode("ascii")
+
+    def loads(self, s: str | bytes, max_age: int | None = None) -> Any:
+        """Verify ``s`` (signature, then age when ``max_age`` is given) and return the object."""
+        raw = s.encode("ascii") if isinstance(s, str) else s
+        value, sep, sig = raw.rpartition(b".")
+        if not sep:
+            _raise("BadSignature", "No '.' found in value")
+        try:
+            sig_bytes = _b64decode(sig)
+        except (ValueError, TypeError):
+            sig_bytes = b""
+        for key in self._verify_keys:
+            if hmac.compare_digest(hmac.digest(key, value, self._digest), sig_bytes):
+                break
+        else:
+            _raise("BadSignature", "Signature does not match")
+        payload, _, ts_b = value.rpartition(b".")
+        ts = int.from_bytes(_b64decode(ts_b), "big")
+        if max_age is not None:
+            age = time.time() - ts
+            if age > max_age or age < 0:
+                _raise("SignatureExpired", f"Signature age {age:.0f} > {max_age} seconds")
+        compressed = payload[:1] == b"."
+        data = _b64decode(payload[1:] if compressed else payload)
+        if compressed:
+            # Bounded decompression: a cookie cannot expand past a few hundred KB.
+            d = zlib.decompressobj()
+            data = d.decompress(data, 1 << 20)
+            if d.unconsumed_tail:
+                _raise("BadPayload", "Compressed payload is too large")
+        return _TaggedJSON.loads(data)
+
+
+def _raise(name: str, message: str) -> NoReturn:
+    import itsdangerous
+
+    raise getattr(itsdangerous, name)(message)
 
 
 def _tag(o: Any) -> Any:
