@@ -59,6 +59,24 @@ def _decode_component(b: bytes, what: str) -> str:
         raise BadRequest(f"Invalid UTF-8 in the {what}.") from None
 
 
+def _too_many_fields(what: str, max_fields: int) -> None:
+    from .exceptions import RequestEntityTooLarge
+
+    raise RequestEntityTooLarge(f"Too many fields in the {what} (limit {max_fields}).")
+
+
+def _parse_plain_qsl(qs: str, what: str, max_fields: int | None) -> list[tuple[str, str]]:
+    parts = qs.replace("+", " ").split("&")
+    if max_fields is not None and len(parts) > max_fields:
+        _too_many_fields(what, max_fields)
+    out = []
+    for part in parts:
+        if part:
+            k, _, v = part.partition("=")
+            out.append((k, v))
+    return out
+
+
 def parse_qsl(qs: str | bytes, what: str = "query string",
               max_fields: int | None = None) -> list[tuple[str, str]]:
     """Split ``a=1&b=2`` into pairs, strictly: bad percent-escapes or UTF-8 -> 400.
@@ -72,12 +90,13 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
             qs = qs.encode("utf-8")
     if not qs:
         return []
+    if b"%" not in qs and qs.isascii():
+        # Fast path, same result: plain ASCII without escapes needs no unquoting or UTF-8 check.
+        return _parse_plain_qsl(qs.decode("ascii"), what, max_fields)
     out = []
     parts = qs.split(b"&")
     if max_fields is not None and len(parts) > max_fields:
-        from .exceptions import RequestEntityTooLarge
-
-        raise RequestEntityTooLarge(f"Too many fields in the {what} (limit {max_fields}).")
+        _too_many_fields(what, max_fields)
     for part in parts:
         if not part:
             continue
@@ -157,6 +176,9 @@ def dump_options_header(header: str, options: dict[str, Any]) -> str:
             continue
         if v is True:
             parts.append(k)
+        elif not str(v).isascii():
+            # RFC 2231/5987: header bytes are latin-1 on the wire, so say UTF-8 explicitly.
+            parts.append(f"{k}*=UTF-8''{quote(str(v), safe='')}")
         else:
             parts.append(f"{k}={quote_header_value(v)}")
     return "; ".join(parts)
