@@ -118,7 +118,7 @@ def test_rollback_on_teardown_with_error(setup):
         with app.app_context():
             db.session.add(Author(name="x"))
             db.session.flush()
-            1 / 0
+            raise ZeroDivisionError("boom")
     with app.app_context():
         assert db.session.execute(select(Author)).first() is None
 

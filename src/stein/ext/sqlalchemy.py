@@ -231,7 +231,7 @@ def _ident_fits(model: Any, ident: Any) -> bool:
 
     values = ident if isinstance(ident, (tuple, list)) else (ident,)
     columns = inspect(model).primary_key
-    for col, value in zip(columns, values):
+    for col, value in zip(columns, values, strict=False):
         if isinstance(value, int) and isinstance(col.type, Integer):
             bits = 16 if isinstance(col.type, SmallInteger) else \
                 32 if not isinstance(col.type, BigInteger) else 64
