@@ -84,6 +84,7 @@ ALL_BLOCKS = [b for page in doc_pages() for b in extract_blocks(page)]
 # One namespace per page, filled as its blocks run in order.
 _namespaces: dict[Path, dict[str, Any]] = {}
 _failed_pages: set[Path] = set()
+_modules_before: dict[Path, set[str]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -116,20 +117,23 @@ def test_doc_block(block: Block, page_dirs: dict[Path, Path],
     for p in reversed(extra):
         monkeypatch.syspath_prepend(p)
     ns = _namespaces.setdefault(block.page, {"__name__": f"docs_{block.page.stem}"})
-    before = set(sys.modules)
+    before = _modules_before.setdefault(block.page, set(sys.modules))
+    last = block.index == max(b.index for b in ALL_BLOCKS if b.page == block.page)
+    failed = True
     try:
         exec(compile(block.code, block.id, "exec"), ns)  # noqa: S102 - running docs is the point
-    except BaseException:
-        _failed_pages.add(block.page)
-        raise
+        failed = False
     finally:
-        # Forget modules imported from the page's extra paths or its temp dir, so the next
-        # page (or a test module) imports them afresh.
-        roots = tuple(extra) + (str(cwd),)
-        for name in set(sys.modules) - before:
-            f = getattr(sys.modules[name], "__file__", None) or ""
-            if f.startswith(roots):
-                del sys.modules[name]
+        if failed:
+            _failed_pages.add(block.page)
+        if failed or last:
+            # Forget modules imported from the page's extra paths or its temp dir, so the
+            # next page (or a test module) imports them afresh.
+            roots = tuple(extra) + (str(cwd),)
+            for name in set(sys.modules) - before:
+                f = getattr(sys.modules[name], "__file__", None) or ""
+                if f.startswith(roots):
+                    del sys.modules[name]
 
 
 def test_blocks_were_found() -> None:
