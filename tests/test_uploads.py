@@ -231,3 +231,15 @@ def test_empty_filename_is_falsy(client) -> None:  # type: ignore[no-untyped-def
 def test_form_access_without_multipart(client, app: Stein) -> None:  # type: ignore[no-untyped-def]
     rv = client.post("/up", data={"a": "1"})
     assert rv.get_json() == {"form": {"a": ["1"]}, "files": {}}
+
+
+def test_test_client_quotes_names(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    rv = client.post("/up", data={'we"ird': (io.BytesIO(b"d"), 'a "quoted"\nname.txt')})
+    assert rv.get_json()["files"] == {
+        "we%22ird": [["a %22quoted%22%0Aname.txt", "application/octet-stream", "d"]]}
+
+
+def test_utf8_filename(client) -> None:  # type: ignore[no-untyped-def]
+    rv = post(client, body(filepart("f", "naïve résumé.pdf", b"%PDF", "application/pdf")))
+    assert rv.get_json()["files"]["f"][0][0] == "naïve résumé.pdf"
+    assert secure_filename("naïve résumé.pdf") == "naive_resume.pdf"

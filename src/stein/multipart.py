@@ -136,7 +136,9 @@ class _MultipartReader:
             self._file = None
             size = f.tell()
             f.seek(0)
-            headers = Headers(self._headers)
+            # Part headers were split on CRLF by the parser: no need to re-validate them.
+            headers = Headers.__new__(Headers)
+            headers._list = self._headers
             storage = FileStorage(f, self._filename, self._name, headers=headers)
             if "content-length" not in headers:
                 headers.set("Content-Length", str(size))

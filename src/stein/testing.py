@@ -39,9 +39,9 @@ def _encode_multipart(fields: list[tuple[str, Any]], boundary: str) -> bytes:
             data = value.stream.read()
         if isinstance(data, str):
             data = data.encode()
-        disp = f'form-data; name="{name}"'
+        disp = f'form-data; name="{_quote_part(name)}"'
         if filename is not None:
-            disp += f'; filename="{filename}"'
+            disp += f'; filename="{_quote_part(filename)}"'
             ctype = ctype or "application/octet-stream"
         out.write(f"Content-Disposition: {disp}\r\n".encode())
         if ctype:
@@ -51,6 +51,11 @@ def _encode_multipart(fields: list[tuple[str, Any]], boundary: str) -> bytes:
         out.write(b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
     return out.getvalue()
+
+
+def _quote_part(value: str) -> str:
+    # As browsers do (HTML form encoding): percent-encode what would end the quoted value.
+    return value.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
 
 
 def _is_file(v: Any) -> bool:
@@ -114,7 +119,7 @@ class EnvironBuilder:
             if isinstance(query_string, (dict, MultiDict, list)):
                 items = query_string.items(multi=True) if isinstance(query_string, MultiDict) else (
                     query_string.items() if isinstance(query_string, dict) else query_string)
-                pairs = []
+                pairs: list[tuple[Any, Any]] = []
                 for k, v in items:
                     if isinstance(v, (list, tuple)):
                         pairs.extend((k, x) for x in v)
