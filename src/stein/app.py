@@ -657,7 +657,7 @@ class Stein(Scaffold):
         rule = request.url_rule
         if rule.provide_automatic_options and request.method == "OPTIONS":
             return self.make_default_options_response()
-        rv = self.view_functions[rule.endpoint](**request.view_args)
+        rv = self.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
         if rv.__class__ is _CoroutineType:
             rv = _run_coroutine(rv)
         return rv

@@ -283,7 +283,7 @@ class _Proxy:
             return []
 
     @property
-    def __class__(self) -> type:  # type: ignore[override]
+    def __class__(self) -> type:  # type: ignore[override,misc]
         # isinstance(request, Request) works as with the real object.
         try:
             return type(self._lookup())
@@ -319,7 +319,19 @@ def _lookup_g() -> _AppCtxGlobals:
         raise RuntimeError(_no_app_msg) from None
 
 
-request: Request = cast("Request", _Proxy(_lookup_request, "request"))
+class _RequestProxy(_Proxy):
+    """The ``request`` proxy: attribute reads (the common case in views) skip a call."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        ctx = _cv_request.get(None)
+        if ctx is None:
+            raise RuntimeError(_no_req_msg)
+        return getattr(ctx.request, name)
+
+
+request: Request = cast("Request", _RequestProxy(_lookup_request, "request"))
 session: Any = _Proxy(_lookup_session, "session")
 current_app: Stein = cast("Stein", _Proxy(_lookup_app, "current_app"))
 g: _AppCtxGlobals = cast(_AppCtxGlobals, _Proxy(_lookup_g, "g"))

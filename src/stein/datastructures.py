@@ -33,6 +33,12 @@ class MultiDict(dict):  # type: ignore[type-arg]
         super().__init__()
         if mapping is None:
             return
+        if mapping.__class__ is list:
+            # The parsers' (key, value) pairs: skip the costly ABC isinstance checks below.
+            setdefault = dict.setdefault
+            for k, v in mapping:
+                setdefault(self, k, []).append(v)
+            return
         if isinstance(mapping, MultiDict):
             for k, vs in mapping.lists():
                 dict.__setitem__(self, k, list(vs))
@@ -421,8 +427,8 @@ class EnvironHeaders(Headers):
             return key
         return "HTTP_" + key
 
-    @property  # type: ignore[override]
-    def _list(self) -> list[tuple[str, str]]:
+    @property
+    def _list(self) -> list[tuple[str, str]]:  # type: ignore[override]
         out = []
         for k, v in self.environ.items():
             if k.startswith("HTTP_"):

@@ -84,10 +84,11 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
     ``max_fields`` bounds the number of pairs (413 past it).
     """
     if isinstance(qs, str):
+        text = qs
         try:
-            qs = qs.encode("latin-1")
+            qs = text.encode("latin-1")
         except UnicodeEncodeError:
-            qs = qs.encode("utf-8")
+            qs = text.encode("utf-8")
     if not qs:
         return []
     if b"%" not in qs and qs.isascii():
@@ -364,7 +365,8 @@ def parse_etags(value: str | None) -> ETags:
     """Parse ``If-None-Match``-style lists; garbage yields an empty set."""
     if not value:
         return ETags()
-    strong, weak = [], []
+    strong: list[str] = []
+    weak: list[str] = []
     for part in value.split(","):
         part = part.strip()
         if not part:

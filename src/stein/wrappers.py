@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from .ctx import _cv_app
 from .datastructures import (
     CombinedMultiDict,
     EnvironHeaders,
@@ -19,7 +20,6 @@ from .datastructures import (
     ImmutableMultiDict,
     MultiDict,
 )
-from .ctx import _cv_app
 from .exceptions import (
     BadRequest,
     ClientDisconnected,
@@ -125,6 +125,13 @@ class Request:
                  shallow: bool = False) -> None:
         self.environ = environ
         self.shallow = shallow
+        # Routing reads path and method at once: fill the common (ASCII) case now, with the
+        # values the lazy properties below would compute, saving two descriptor calls.
+        d = self.__dict__
+        d["method"] = environ.get("REQUEST_METHOD", "GET").upper()
+        p = environ.get("PATH_INFO")
+        if p and p[0] == "/" and p.isascii():
+            d["path"] = p
 
     def __repr__(self) -> str:
         try:
@@ -670,7 +677,8 @@ class Response:
             if mimetype is None and (fresh or "content-type" not in h):
                 mimetype = self.default_mimetype
             if mimetype is not None:
-                h._list.append(("Content-Type", _content_type_for(mimetype)))
+                h._list.append(("Content-Type", _content_types.get(mimetype) or
+                                _content_type_for(mimetype)))
         else:
             h.set("Content-Type", content_type)
         if status is None:
@@ -755,7 +763,7 @@ class Response:
 
     # -- body --------------------------------------------------------------------------
 
-    def set_data(self, value: str | bytes) -> None:
+    def set_data(self, value: str | bytes | bytearray) -> None:
         """Replace the body; sets ``Content-Length``."""
         if isinstance(value, str):
             value = value.encode(self.charset)
