@@ -182,31 +182,43 @@ class MethodNotAllowed(HTTPException):
 
 
 class NotAcceptable(HTTPException):
+    """*406 Not Acceptable*: raise it, or ``abort(406)``, to send that status."""
+
     code = 406
     description = "The resource cannot answer in a form the request's Accept headers allow."
 
 
 class RequestTimeout(HTTPException):
+    """*408 Request Timeout*: raise it, or ``abort(408)``, to send that status."""
+
     code = 408
     description = "The server closed the connection because the request took too long."
 
 
 class Conflict(HTTPException):
+    """*409 Conflict*: raise it, or ``abort(409)``, to send that status."""
+
     code = 409
     description = "The request conflicts with the current state of the resource."
 
 
 class Gone(HTTPException):
+    """*410 Gone*: raise it, or ``abort(410)``, to send that status."""
+
     code = 410
     description = "The requested URL is no longer available on this server."
 
 
 class LengthRequired(HTTPException):
+    """*411 Length Required*: raise it, or ``abort(411)``, to send that status."""
+
     code = 411
     description = "A request with this method requires a valid Content-Length header."
 
 
 class PreconditionFailed(HTTPException):
+    """*412 Precondition Failed*: raise it, or ``abort(412)``, to send that status."""
+
     code = 412
     description = "The precondition on the request for the URL failed."
 
@@ -219,11 +231,15 @@ class RequestEntityTooLarge(HTTPException):
 
 
 class RequestURITooLarge(HTTPException):
+    """*414 Request-URI Too Long*: raise it, or ``abort(414)``, to send that status."""
+
     code = 414
     description = "The length of the requested URL exceeds the capacity limit for this server."
 
 
 class UnsupportedMediaType(HTTPException):
+    """*415 Unsupported Media Type*: raise it, or ``abort(415)``, to send that status."""
+
     code = 415
     description = "The server does not support the media type transmitted in the request."
 
@@ -250,41 +266,57 @@ class RequestedRangeNotSatisfiable(HTTPException):
 
 
 class ExpectationFailed(HTTPException):
+    """*417 Expectation Failed*: raise it, or ``abort(417)``, to send that status."""
+
     code = 417
     description = "The server could not meet the requirements of the Expect header."
 
 
 class ImATeapot(HTTPException):
+    """*418 I'm a Teapot*: raise it, or ``abort(418)``, to send that status."""
+
     code = 418
     description = "This server is a teapot, not a coffee machine."
 
 
 class MisdirectedRequest(HTTPException):
+    """*421 Misdirected Request*: raise it, or ``abort(421)``, to send that status."""
+
     code = 421
     description = "The server is not able to produce a response for this request."
 
 
 class UnprocessableEntity(HTTPException):
+    """*422 Unprocessable Entity*: raise it, or ``abort(422)``, to send that status."""
+
     code = 422
     description = "The request was well-formed but could not be processed."
 
 
 class Locked(HTTPException):
+    """*423 Locked*: raise it, or ``abort(423)``, to send that status."""
+
     code = 423
     description = "The resource that is being accessed is locked."
 
 
 class FailedDependency(HTTPException):
+    """*424 Failed Dependency*: raise it, or ``abort(424)``, to send that status."""
+
     code = 424
     description = "The method could not be performed because a request it depended on failed."
 
 
 class PreconditionRequired(HTTPException):
+    """*428 Precondition Required*: raise it, or ``abort(428)``, to send that status."""
+
     code = 428
     description = "This request is required to be conditional."
 
 
 class TooManyRequests(HTTPException):
+    """*429 Too Many Requests*: raise it, or ``abort(429)``, to send that status."""
+
     code = 429
     description = "This user has exceeded an allotted request count."
 
@@ -303,11 +335,15 @@ class TooManyRequests(HTTPException):
 
 
 class RequestHeaderFieldsTooLarge(HTTPException):
+    """*431 Request Header Fields Too Large*: raise it, or ``abort(431)``, to send that status."""
+
     code = 431
     description = "One or more header fields exceed the maximum size."
 
 
 class UnavailableForLegalReasons(HTTPException):
+    """*451 Unavailable For Legal Reasons*: raise it, or ``abort(451)``, to send that status."""
+
     code = 451
     description = "Unavailable for legal reasons."
 
@@ -329,16 +365,22 @@ class InternalServerError(HTTPException):
 
 
 class NotImplemented(HTTPException):  # noqa: A001 - the status's name
+    """*501 Not Implemented*: raise it, or ``abort(501)``, to send that status."""
+
     code = 501
     description = "The server does not support the action requested by the browser."
 
 
 class BadGateway(HTTPException):
+    """*502 Bad Gateway*: raise it, or ``abort(502)``, to send that status."""
+
     code = 502
     description = "The proxy server received an invalid response from an upstream server."
 
 
 class ServiceUnavailable(HTTPException):
+    """*503 Service Unavailable*: raise it, or ``abort(503)``, to send that status."""
+
     code = 503
     description = "The server is temporarily unable to service your request."
 
@@ -357,11 +399,15 @@ class ServiceUnavailable(HTTPException):
 
 
 class GatewayTimeout(HTTPException):
+    """*504 Gateway Timeout*: raise it, or ``abort(504)``, to send that status."""
+
     code = 504
     description = "The connection to an upstream server timed out."
 
 
 class HTTPVersionNotSupported(HTTPException):
+    """*505 HTTP Version Not Supported*: raise it, or ``abort(505)``, to send that status."""
+
     code = 505
     description = "The server does not support the HTTP protocol version used in the request."
 

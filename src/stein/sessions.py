@@ -207,10 +207,17 @@ class SecureCookieSessionInterface(SessionInterface):
         the default HMAC key derivation it is a :class:`CookieSerializer`; otherwise an
         itsdangerous ``URLSafeTimedSerializer``.
         """
-        secret_key = app.secret_key
+        config = app.config
+        secret_key = config["SECRET_KEY"]
         if not secret_key:
             return None
-        fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
+        fallbacks = config.get("SECRET_KEY_FALLBACKS")
+        last = self.__dict__.get("_last")
+        # Fast path: the same key objects as last time (identity, no hashing of keys). A
+        # list of fallbacks could change in place, so it always goes through the cache key.
+        if last is not None and last[0] is secret_key and last[1] is fallbacks and \
+                not isinstance(fallbacks, list):
+            return last[2]
         cache_key = (secret_key, tuple(fallbacks) if fallbacks else (), self.salt,
                      self.key_derivation, self.digest_method)
         cache = self.__dict__.get("_serializers")
@@ -233,6 +240,7 @@ class SecureCookieSessionInterface(SessionInterface):
             if len(cache) >= 8:  # keys rotate rarely; keep the cache from growing
                 cache.clear()
             cache[cache_key] = s
+        self.__dict__["_last"] = (secret_key, fallbacks, s)
         return s
 
     def open_session(self, app: Stein, request: Request) -> SecureCookieSession | None:
@@ -395,4 +403,5 @@ def _untag(d: dict[str, Any]) -> Any:
 
 
 def total_seconds(td: timedelta) -> int:
+    """``td`` in whole seconds (for cookie ``Max-Age``)."""
     return int(td.total_seconds())
