@@ -282,8 +282,8 @@ class _Proxy:
         except RuntimeError:
             return []
 
-    @property
-    def __class__(self) -> type:  # type: ignore[override,misc]
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # type: ignore[override]
         # isinstance(request, Request) works as with the real object.
         try:
             return type(self._lookup())

@@ -215,8 +215,8 @@ def _parse_template(template: str, map: Map, rule: str) -> list[_Part]:
 
 def _compile(parts: list[_Part]) -> tuple[Callable[[str], re.Match[str] | None], tuple[tuple[str, BaseConverter], ...]]:
     """A fullmatch function for ``parts`` and its ``(name, converter)`` list in group order."""
-    regex = []
-    convs = []
+    regex: list[str] = []
+    convs: list[tuple[str, BaseConverter]] = []
     for p in parts:
         if p.static is not None:
             regex.append(re.escape(p.static))
@@ -315,7 +315,7 @@ class Rule:
             if extra:
                 from .http import url_encode
 
-                pairs = []
+                pairs: list[tuple[str, Any]] = []
                 for k, v in extra:
                     if isinstance(v, (list, tuple)):
                         pairs.extend((k, x) for x in v)
