@@ -320,11 +320,13 @@ class TestClient:
 
     def set_cookie(self, key: str, value: str = "", domain: str = "localhost", path: str = "/",
                    **kwargs: Any) -> None:
+        """Store a cookie in the client, sent with the next matching requests."""
         if self._jar is None:
             raise TypeError("Cookies are disabled. Create a client with 'use_cookies=True'.")
         self._jar.set(key, value, domain, path)
 
     def delete_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> None:
+        """Forget a cookie the client holds."""
         if self._jar is not None:
             self._jar.delete(key, domain, path)
 
@@ -455,21 +457,27 @@ class TestClient:
         return self.open(*args, method="POST", **kw)
 
     def put(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a ``PUT`` request; see :meth:`open`."""
         return self.open(*args, method="PUT", **kw)
 
     def patch(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a ``PATCH`` request; see :meth:`open`."""
         return self.open(*args, method="PATCH", **kw)
 
     def delete(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a ``DELETE`` request; see :meth:`open`."""
         return self.open(*args, method="DELETE", **kw)
 
     def head(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a ``HEAD`` request; see :meth:`open`."""
         return self.open(*args, method="HEAD", **kw)
 
     def options(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a ``OPTIONS`` request; see :meth:`open`."""
         return self.open(*args, method="OPTIONS", **kw)
 
     def trace(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a ``TRACE`` request; see :meth:`open`."""
         return self.open(*args, method="TRACE", **kw)
 
 
