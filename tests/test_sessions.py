@@ -224,6 +224,10 @@ def test_serializer_cached_per_key_set(app: Stein) -> None:
     b = si.get_signing_serializer(app)
     assert b is not a
     assert si.get_signing_serializer(app) is b
+    app.config["SECRET_KEY_FALLBACKS"].append("older")  # changed in place
+    c = si.get_signing_serializer(app)
+    assert c is not b
+    assert c.loads(_itsdangerous_serializer(["older"]).dumps({"o": 1})) == {"o": 1}
 
 
 def test_signature_is_hmac_sha256(app: Stein, client) -> None:  # type: ignore[no-untyped-def]

@@ -265,29 +265,28 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def save_session(self, app: Stein, session: SessionMixin, response: Response) -> None:
         """Store ``session`` (e.g. set a cookie on ``response``) at the end of the request."""
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
-        if session.accessed:
-            response.add_vary("Cookie")
-        if not session:
-            if session.modified:
+        write = session.modified if not session else self.should_set_cookie(app, session)
+        if write:
+            name = self.get_cookie_name(app)
+            domain = self.get_cookie_domain(app)
+            path = self.get_cookie_path(app)
+            secure = self.get_cookie_secure(app)
+            partitioned = self.get_cookie_partitioned(app)
+            samesite = self.get_cookie_samesite(app)
+            httponly = self.get_cookie_httponly(app)
+            if not session:
+                # Emptied: remove the cookie from the browser.
                 response.delete_cookie(name, domain=domain, path=path, secure=secure,
                                        partitioned=partitioned, samesite=samesite,
                                        httponly=httponly)
-                response.add_vary("Cookie")
-            return
-        if not self.should_set_cookie(app, session):
-            return
-        expires = self.get_expiration_time(app, session)
-        val = self.get_signing_serializer(app).dumps(dict(session))
-        response.set_cookie(name, val, expires=expires, httponly=httponly, domain=domain,
-                            path=path, secure=secure, partitioned=partitioned, samesite=samesite)
-        response.add_vary("Cookie")
+            else:
+                val = self.get_signing_serializer(app).dumps(dict(session))
+                response.set_cookie(name, val, expires=self.get_expiration_time(app, session),
+                                    httponly=httponly, domain=domain, path=path, secure=secure,
+                                    partitioned=partitioned, samesite=samesite)
+        if write or session.accessed:
+            # The response depends on the cookie: shared caches must key on it.
+            response.add_vary("Cookie")
 
 
 def _b64encode(b: bytes) -> bytes:
