@@ -194,6 +194,7 @@ class Stein(Scaffold):
         return self.import_name
 
     def make_config(self, instance_relative: bool = False) -> Config:
+        """The app's :class:`Config`, filled with ``default_config`` (``STEIN_DEBUG`` sets ``DEBUG``)."""
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
         defaults["DEBUG"] = os.environ.get("STEIN_DEBUG", "").lower() in ("1", "true", "yes", "on")
@@ -287,6 +288,7 @@ class Stein(Scaffold):
         return f
 
     def make_shell_context(self) -> dict[str, Any]:
+        """The namespace of ``stein shell``: ``app``, ``g`` and what shell context processors add."""
         from .ctx import g
 
         rv: dict[str, Any] = {"app": self, "g": g}
@@ -300,6 +302,7 @@ class Stein(Scaffold):
         blueprint.register(self, options)
 
     def iter_blueprints(self) -> Iterator[Any]:
+        """The registered blueprints, in registration order."""
         return iter(self.blueprints.values())
 
     # -- templates (Jinja2 is imported on first render, not here) -------------------
@@ -314,6 +317,7 @@ class Stein(Scaffold):
         return decorator
 
     def add_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Register ``f`` as a Jinja filter (what ``@app.template_filter()`` does)."""
         self._template_filters[name or f.__name__] = f
         if self._jinja_env is not None:
             self._jinja_env.filters[name or f.__name__] = f
@@ -328,6 +332,7 @@ class Stein(Scaffold):
         return decorator
 
     def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
+        """Register ``f`` as a Jinja test (what ``@app.template_test()`` does)."""
         self._template_tests[name or f.__name__] = f
         if self._jinja_env is not None:
             self._jinja_env.tests[name or f.__name__] = f
@@ -342,6 +347,7 @@ class Stein(Scaffold):
         return decorator
 
     def add_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Make ``f`` callable from every template (what ``@app.template_global()`` does)."""
         self._template_globals[name or f.__name__] = f
         if self._jinja_env is not None:
             self._jinja_env.globals[name or f.__name__] = f
@@ -355,6 +361,7 @@ class Stein(Scaffold):
         return env
 
     def create_jinja_environment(self) -> Any:
+        """Build the Jinja environment behind :attr:`jinja_env`; override to customise it."""
         from .templating import create_environment
 
         return create_environment(self)
@@ -384,6 +391,7 @@ class Stein(Scaffold):
         return AppContext(self)
 
     def request_context(self, environ: dict[str, Any]) -> RequestContext:
+        """A :class:`~stein.ctx.RequestContext` for a WSGI environ, with the URL already matched."""
         ctx = RequestContext(self, environ)
         self._match_request(ctx.request)
         return ctx
@@ -641,6 +649,7 @@ class Stein(Scaffold):
         return None
 
     def raise_routing_exception(self, request: Request) -> None:
+        """Raise the request's routing error (404, 405, or a redirect to the slash URL)."""
         exc = request.routing_exception
         if isinstance(exc, RequestRedirect) and exc.new_url.startswith("/"):
             qs = request.environ.get("QUERY_STRING")
@@ -849,6 +858,7 @@ class Stein(Scaffold):
         return self.finalize_request(server_error, from_error_handler=True)
 
     def log_exception(self, exc_info: Any) -> None:
+        """Log an unhandled exception with the request's path and method."""
         ctx = _cv_request.get(None)
         where = f"{ctx.request.path} [{ctx.request.method}]" if ctx is not None else "?"
         self.logger.error(f"Exception on {where}", exc_info=exc_info)
@@ -960,6 +970,7 @@ class Stein(Scaffold):
         return rv  # type: ignore[no-any-return]
 
     def redirect(self, location: str, code: int = 302) -> Response:
+        """A redirect response to ``location`` (what :func:`stein.redirect` calls)."""
         from .helpers import _redirect
 
         return _redirect(location, code, self.response_class)

@@ -136,6 +136,7 @@ class Blueprint(Scaffold):
 
     def make_setup_state(self, app: Stein, options: dict[str, Any],
                          first_registration: bool = False) -> BlueprintSetupState:
+        """The :class:`BlueprintSetupState` passed to deferred functions at registration."""
         return BlueprintSetupState(self, app, options, first_registration)
 
     def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
@@ -269,6 +270,7 @@ class Blueprint(Scaffold):
         return decorator
 
     def add_app_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Register a Jinja filter for the whole app, not only this blueprint's templates."""
         self.record_once(lambda s: s.app.add_template_filter(f, name=name))
 
     def app_template_test(self, name: str | None = None) -> Callable[[F], F]:
@@ -281,6 +283,7 @@ class Blueprint(Scaffold):
         return decorator
 
     def add_app_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
+        """Register a Jinja test for the whole app."""
         self.record_once(lambda s: s.app.add_template_test(f, name=name))
 
     def app_template_global(self, name: str | None = None) -> Callable[[F], F]:
@@ -293,6 +296,7 @@ class Blueprint(Scaffold):
         return decorator
 
     def add_app_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Make ``f`` callable from every template of the app."""
         self.record_once(lambda s: s.app.add_template_global(f, name=name))
 
     def before_app_request(self, f: F) -> F:

@@ -180,6 +180,7 @@ class Request:
 
     @property
     def is_secure(self) -> bool:
+        """``True`` for HTTPS (or WSS) requests."""
         return self.scheme in ("https", "wss")
 
     @cached_property
@@ -242,6 +243,7 @@ class Request:
 
     @property
     def remote_user(self) -> str | None:
+        """The user a front server authenticated (``REMOTE_USER``), if any."""
         return self.environ.get("REMOTE_USER")
 
     @cached_property
@@ -303,6 +305,7 @@ class Request:
 
     @property
     def mimetype_params(self) -> dict[str, str]:
+        """The parameters of ``Content-Type``, e.g. ``{"charset": "utf-8"}``."""
         return self._parsed_content_type[1]
 
     @cached_property
@@ -318,18 +321,22 @@ class Request:
 
     @property
     def content_encoding(self) -> str | None:
+        """The ``Content-Encoding`` header of the body, if any."""
         return self.environ.get("HTTP_CONTENT_ENCODING")
 
     @property
     def user_agent(self) -> UserAgent:
+        """The ``User-Agent`` header (a string, also with a ``.string`` attribute)."""
         return UserAgent(self.environ.get("HTTP_USER_AGENT", ""))
 
     @property
     def referrer(self) -> str | None:
+        """The ``Referer`` header, if sent."""
         return self.environ.get("HTTP_REFERER")
 
     @property
     def origin(self) -> str | None:
+        """The ``Origin`` header, if sent (CORS and CSRF checks use it)."""
         return self.environ.get("HTTP_ORIGIN")
 
     @cached_property
@@ -376,6 +383,7 @@ class Request:
 
     @property
     def date(self) -> datetime | None:
+        """The ``Date`` header parsed to an aware :class:`~datetime.datetime`, or ``None``."""
         return parse_date(self.environ.get("HTTP_DATE"))
 
     @cached_property
@@ -428,10 +436,12 @@ class Request:
 
     @property
     def max_form_memory_size(self) -> int | None:
+        """The largest non-file form field accepted (``MAX_FORM_MEMORY_SIZE``)."""
         return self._app_config("MAX_FORM_MEMORY_SIZE")  # type: ignore[no-any-return]
 
     @property
     def max_form_parts(self) -> int | None:
+        """The most multipart fields accepted (``MAX_FORM_PARTS``)."""
         return self._app_config("MAX_FORM_PARTS")  # type: ignore[no-any-return]
 
     def _check_length(self) -> int | None:
@@ -471,6 +481,7 @@ class Request:
 
     @property
     def input_stream(self) -> Any:
+        """The raw WSGI input, unbounded; use :attr:`stream` instead."""
         return self.environ.get("wsgi.input")
 
     def get_data(self, cache: bool = True, as_text: bool = False,
@@ -523,6 +534,7 @@ class Request:
 
     @property
     def want_form_data_parsed(self) -> bool:
+        """``True`` when the request has a body that form parsing should read."""
         return bool(self.environ.get("CONTENT_TYPE"))
 
     @cached_property
@@ -794,6 +806,7 @@ class Response:
 
     @property
     def is_sequence(self) -> bool:
+        """``True`` when the body is a list of bytes in memory (not a stream)."""
         return isinstance(self.response, (list, tuple))
 
     @property
@@ -847,6 +860,7 @@ class Response:
             f()
 
     def freeze(self) -> None:
+        """Buffer the body and set ``Content-Length`` (for caching the response)."""
         self.make_sequence()
         self.set_data(b"".join(self.response))
 
@@ -854,6 +868,7 @@ class Response:
 
     @property
     def content_type(self) -> str | None:
+        """The ``Content-Type`` header."""
         return self.headers.get("Content-Type")  # type: ignore[no-any-return]
 
     @content_type.setter
@@ -875,10 +890,12 @@ class Response:
 
     @property
     def mimetype_params(self) -> dict[str, str]:
+        """The parameters of ``Content-Type``, e.g. ``{"charset": "utf-8"}``."""
         return parse_options_header(self.content_type or "")[1]
 
     @property
     def content_length(self) -> int | None:
+        """The ``Content-Length`` header as an int, or ``None``."""
         v = self.headers.get("Content-Length")
         return int(v) if v and v.isdigit() else None
 
@@ -890,6 +907,7 @@ class Response:
             self.headers.set("Content-Length", str(value))
 
     def calculate_content_length(self) -> int | None:
+        """The body's length when it is in memory, else ``None``."""
         if self.is_sequence:
             return sum(len(x) for x in self.iter_encoded())
         return None
@@ -1002,6 +1020,7 @@ class Response:
 
     @property
     def is_json(self) -> bool:
+        """``True`` when the mimetype is JSON (``application/json`` or ``+json``)."""
         return _is_json_mimetype(self.mimetype or "")
 
     def get_json(self, force: bool = False, silent: bool = False) -> Any:
@@ -1019,11 +1038,13 @@ class Response:
 
     @property
     def json(self) -> Any:
+        """The body parsed as JSON (see :meth:`get_json`)."""
         return self.get_json()
 
     # -- conditional responses ---------------------------------------------------------
 
     def set_etag(self, etag: str, weak: bool = False) -> None:
+        """Set the ``ETag`` header (quoted; ``weak=True`` for a weak one)."""
         self.headers.set("ETag", quote_etag(etag, weak))
 
     def get_etag(self) -> tuple[str | None, bool]:
@@ -1045,6 +1066,7 @@ class Response:
     # -- WSGI --------------------------------------------------------------------------
 
     def get_app_iter(self, environ: dict[str, Any]) -> Iterable[bytes]:
+        """The body iterable to return to the WSGI server for ``environ`` (empty for HEAD, 204, 304)."""
         code = self._status_code
         if environ.get("REQUEST_METHOD") == "HEAD" or 100 <= code < 200 or code in (204, 304):
             self.close()
@@ -1059,9 +1081,11 @@ class Response:
         return _ClosingIterator(self.iter_encoded(), self.close)
 
     def get_wsgi_headers(self, environ: dict[str, Any]) -> Headers:
+        """The headers to send for ``environ``."""
         return self.headers
 
     def get_wsgi_response(self, environ: dict[str, Any]) -> tuple[Iterable[bytes], str, list[tuple[str, str]]]:
+        """``(app_iter, status, headers)`` for ``environ``."""
         return self.get_app_iter(environ), self.status, self.headers._list
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
