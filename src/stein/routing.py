@@ -97,6 +97,8 @@ class PathConverter(BaseConverter):
 
 
 class NumberConverter(BaseConverter):
+    """Base of the ``int`` and ``float`` converters: ``fixed_digits``, ``min``, ``max``, ``signed``."""
+
     weight = 50
     num_convert: Callable[[str], Any] = int
 
