@@ -8,12 +8,13 @@ non-loopback address unless told ``--debug-public``.
 from __future__ import annotations
 
 import linecache
-import logging
 import sys
 import traceback
 from collections.abc import Iterable, Iterator
 from html import escape
 from typing import Any
+
+from .serving import _log
 
 #: Source lines shown above and below the line of each frame.
 CONTEXT_LINES = 5
@@ -87,7 +88,6 @@ class DebugMiddleware:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.logger = logging.getLogger("stein.serving")
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         started: list[bool] = []
@@ -108,7 +108,7 @@ class DebugMiddleware:
             yield from body
         except Exception as e:
             if started:
-                self.logger.error("Error while streaming the response:\n%s",
+                _log().error("Error while streaming the response:\n%s",
                                   traceback.format_exc().rstrip())
                 raise
             yield from self._error_page(e, start_response)
@@ -118,7 +118,7 @@ class DebugMiddleware:
                 close()
 
     def _error_page(self, exc: BaseException, start_response: Any) -> list[bytes]:
-        self.logger.error("Exception in the app (debug page sent):\n%s",
+        _log().error("Exception in the app (debug page sent):\n%s",
                           "".join(traceback.format_exception(type(exc), exc,
                                                              exc.__traceback__)).rstrip())
         page = render_exception(exc).encode("utf-8", "replace")

@@ -62,11 +62,13 @@ _RELOAD_EXIT_CODE = 3
 
 
 def _log() -> logging.Logger:
+    # Request lines are INFO: show them unless the logger was configured otherwise.
+    if _logger.level == logging.NOTSET:
+        _logger.setLevel(logging.INFO)
     if not _logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         _logger.addHandler(handler)
-        _logger.setLevel(logging.INFO)
         _logger.propagate = False
     return _logger
 
@@ -487,11 +489,13 @@ class _Response:
         bodiless = code < 200 or code in (204, 304)
         if bodiless:
             self.no_body = True
-        elif self.length is None and not self.no_body:
+        elif self.length is None:
             if finished:
                 # The whole body is known: send its length instead of chunking.
                 self.length = first_chunk_len
                 lines.append(f"Content-Length: {first_chunk_len}\r\n")
+            elif self.no_body:
+                pass  # HEAD of a stream: nothing to frame
             elif self.version == "HTTP/1.1":
                 self.chunked = True
                 lines.append("Transfer-Encoding: chunked\r\n")
@@ -883,6 +887,10 @@ class Watcher:
         self.kind = _watcher_kind(kind)
         self.on_change = on_change or self._exit_for_reload
         self.stop_event = threading.Event()
+        # Taken now, before serving starts, so a change made while the watcher thread is
+        # still starting up is not missed.
+        self._mtimes: dict[str, float] = {}
+        self._changed()
 
     @staticmethod
     def _exit_for_reload(path: str) -> None:
@@ -915,18 +923,24 @@ class Watcher:
         else:
             self._run_stat()
 
+    def _changed(self) -> str | None:
+        """The first watched file whose mtime moved since last looked at, if any."""
+        for path in self.files():
+            try:
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                continue
+            old = self._mtimes.setdefault(path, mtime)
+            if mtime != old:
+                self._mtimes[path] = mtime
+                return path
+        return None
+
     def _run_stat(self) -> None:
-        mtimes: dict[str, float] = {}
         while not self.stop_event.is_set():
-            for path in self.files():
-                try:
-                    mtime = os.stat(path).st_mtime
-                except OSError:
-                    continue
-                old = mtimes.setdefault(path, mtime)
-                if mtime != old:
-                    self.on_change(path)
-                    mtimes[path] = mtime
+            path = self._changed()
+            if path is not None:
+                self.on_change(path)
             self.stop_event.wait(self.interval)
 
     def _run_watchfiles(self) -> None:
@@ -947,6 +961,11 @@ class Watcher:
                     if path.endswith(".py") or os.path.abspath(path) in self.extra_files:
                         self.on_change(path)
                         return
+                # A cheap stat pass too: catches what happened before the watch began.
+                changed = self._changed()
+                if changed is not None:
+                    self.on_change(changed)
+                    return
                 new = self.files()
                 if new != files:
                     break  # more modules were imported: watch again with the new set
