@@ -456,13 +456,13 @@ class Stein(Scaffold):
         run_startup_sync(self)
         return self.wsgi_app(environ, start_response)
 
-    async def asgi_app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """The ASGI 3 application (``uvicorn module:app.asgi_app``; wrap it for ASGI
-        middleware as ``wsgi_app`` is wrapped for WSGI middleware)."""
+    def asgi_app(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        """The ASGI 3 application: returns the awaitable that serves ``scope``. Wrap it for
+        ASGI middleware as ``wsgi_app`` is wrapped for WSGI middleware."""
         handle = _asgi_handle
         if handle is None:
             handle = _load_asgi()
-        await handle(self, scope, receive, send)
+        return handle(self, scope, receive, send)
 
     def on_startup(self, f: F) -> F:
         """Run ``f()`` (sync or async) once before serving: at ASGI lifespan startup, or
@@ -755,7 +755,10 @@ class Stein(Scaffold):
                 " function either returned None or ended without a return statement."
             )
         if not isinstance(rv, Response):
-            if isinstance(rv, (str, bytes, bytearray, Iterator, AsyncIterator)):
+            if rv.__class__ is dict or rv.__class__ is list:
+                # Exact types first: the ABC check below is slow and never true for them.
+                rv = self.json.response(rv)
+            elif isinstance(rv, (str, bytes, bytearray, Iterator, AsyncIterator)):
                 rv = self.response_class(rv, status=status, headers=headers)
                 status = headers = None
             elif isinstance(rv, (dict, list)):

@@ -65,7 +65,7 @@ _DONE = object()
 # Header name (bytes, as the server sends it) -> environ key, and response header name ->
 # lowercase bytes. Both sets are small in practice; the bound keeps hostile input harmless.
 _ENVIRON_KEYS: dict[bytes, str] = {b"content-type": "CONTENT_TYPE", b"content-length": "CONTENT_LENGTH"}
-_RAW_NAMES: dict[str, bytes] = {}
+_RAW_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 _CACHE_BOUND = 512
 
 
@@ -95,34 +95,39 @@ def _environ_key(name: bytes) -> str:
 def build_environ(scope: dict[str, Any]) -> dict[str, Any]:
     """A PEP 3333 environ for an ASGI ``http`` or ``websocket`` scope (no body stream:
     the body comes from ``receive``, see :class:`RequestBody`)."""
+    get = scope.get
     path = scope["path"]
-    root = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root):]
+    root = get("root_path")
+    if root:
+        if path.startswith(root):
+            path = path[len(root):]
+        if not root.isascii():
+            root = root.encode("utf-8").decode("latin-1")
     if not path.isascii():
         path = path.encode("utf-8").decode("latin-1")
-    server = scope.get("server") or ("localhost", 80)
-    client = scope.get("client")
+    server = get("server") or ("localhost", 80)
+    client = get("client")
     environ: dict[str, Any] = {
-        "REQUEST_METHOD": scope.get("method", "GET"),
-        "SCRIPT_NAME": root if root.isascii() else root.encode("utf-8").decode("latin-1"),
+        "REQUEST_METHOD": get("method", "GET"),
+        "SCRIPT_NAME": root or "",
         "PATH_INFO": path,
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "QUERY_STRING": scope["query_string"].decode("latin-1"),
         "SERVER_NAME": server[0],
         "SERVER_PORT": str(server[1]) if server[1] is not None else "80",
-        "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
+        "SERVER_PROTOCOL": "HTTP/" + get("http_version", "1.1"),
         "REMOTE_ADDR": client[0] if client else None,
-        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.url_scheme": get("scheme", "http"),
         "asgi.scope": scope,
     }
     keys = _ENVIRON_KEYS
     for name, value in scope["headers"]:
         key = keys.get(name) or _environ_key(name)
-        v = value.decode("latin-1")
-        old = environ.get(key)
-        if old is not None:
-            v = f"{old}; {v}" if key == "HTTP_COOKIE" else f"{old}, {v}"
-        environ[key] = v
+        if key in environ:
+            old = environ[key]
+            sep = "; " if key == "HTTP_COOKIE" else ", "
+            environ[key] = f"{old}{sep}{value.decode('latin-1')}"
+        else:
+            environ[key] = value.decode("latin-1")
     return environ
 
 
@@ -394,17 +399,17 @@ def _dispatch_in_thread(app: Stein) -> tuple[Response, BaseException | None]:
 # -- the last step: Response -> ASGI messages -------------------------------------------
 
 
-def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    names = _RAW_NAMES
-    raw = []
-    for k, v in response.headers._list:
-        name = names.get(k)
-        if name is None:
-            name = k.lower().encode("latin-1")
-            if len(names) < _CACHE_BOUND:
-                names[k] = name
-        raw.append((name, v.encode("latin-1")))
+def _raw_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    raw = (pair[0].lower().encode("latin-1"), pair[1].encode("latin-1"))
+    if len(_RAW_PAIRS) < _CACHE_BOUND:
+        _RAW_PAIRS[pair] = raw
     return raw
+
+
+def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    # Most response headers repeat (Content-Type, small Content-Lengths): cache whole pairs.
+    get = _RAW_PAIRS.get
+    return [get(pair) or _raw_pair(pair) for pair in response.headers._list]
 
 
 async def _wait_disconnect(receive: Receive) -> None:
@@ -505,19 +510,19 @@ async def _until_disconnect(pump: Awaitable[None], watcher: asyncio.Future[None]
 # -- entry points -----------------------------------------------------------------------
 
 
-async def handle(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-    """The ASGI 3 application behind ``app.asgi_app``."""
+def handle(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> Awaitable[None]:
+    """The ASGI 3 application behind ``app.asgi_app`` (returns the coroutine to await:
+    one frame less per request than an ``async def`` here)."""
     kind = scope["type"]
     if kind == "http":
-        await handle_http(app, scope, receive, send)
-    elif kind == "websocket":
+        return handle_http(app, scope, receive, send)
+    if kind == "websocket":
         from .websocket import handle_websocket
 
-        await handle_websocket(app, scope, receive, send)
-    elif kind == "lifespan":
-        await handle_lifespan(app, scope, receive, send)
-    else:
-        raise ValueError(f"Unknown ASGI scope type {kind!r}")
+        return handle_websocket(app, scope, receive, send)
+    if kind == "lifespan":
+        return handle_lifespan(app, scope, receive, send)
+    raise ValueError(f"Unknown ASGI scope type {kind!r}")
 
 
 def push_contexts(app: Stein, environ: dict[str, Any]) -> tuple[RequestContext, Any, Any]:
