@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: test lint docs demo chromium bench bench-http clean postgres redis openapi-assets
+.PHONY: test lint docs demo chromium bench bench-http clean postgres redis openapi-assets fuzz soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,29 @@ bench: $(BENCH_STAMP)
 bench-http: $(BENCH_STAMP)
 	command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python -m bench.servers
+
+# atheris on every fuzz target for FUZZ_SECONDS each (7 targets x 60 s ~ 7 min); the corpus
+# grows in fuzz/corpus/, crashes land in fuzz/crash-*. Not part of `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := router query cookie headers multipart json session
+
+fuzz: $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,fuzz]'
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t; \
+		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+		$(BIN)/python fuzz/targets.py $$t fuzz/corpus/$$t -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=fuzz/ -print_final_stats=1 2>&1 | grep -E "^(Done|stat::number_of_executed_units)|ERROR|Error" \
+			|| true; \
+		ls fuzz/crash-* >/dev/null 2>&1 && { echo "fuzz $$t: crash, see fuzz/crash-*"; exit 1; }; \
+	done; true
+
+# In-process soak (1,000,000 requests, RSS per 100k) then the example blog under gunicorn
+# (2 workers) loaded by wrk. Not part of `make test`; under 10 minutes.
+soak: $(BENCH_STAMP)
+	command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python -m bench.soak
+	$(BIN)/python -m bench.load
 
 # The example blog on http://127.0.0.1:5000 (debug mode with the reloader; Ctrl-C stops it).
 demo: $(STAMP)

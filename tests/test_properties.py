@@ -284,6 +284,7 @@ def test_parse_cookie_never_raises(header: str) -> None:
 @given(value=st.one_of(wsgi_str, text))
 @example(value="text/html;q=nan, */*;q=inf")
 @example(value="a;q=1e309")
+@example(value="text/plain; name*=\x00x''abc")  # found by fuzz/targets.py headers
 def test_header_parsers_never_raise(value: str) -> None:
     acc = parse_accept_header(value)
     for _, q in acc:

@@ -153,7 +153,7 @@ def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
                 _, _, encoded = encoded.partition("'")
                 try:
                     val = unquote_to_bytes(encoded).decode(charset or "utf-8", "replace")
-                except LookupError:
+                except (LookupError, ValueError):  # unknown charset, or a NUL in its name
                     val = unquote_to_bytes(encoded).decode("utf-8", "replace")
             options[key] = val
     return main.strip(), options
