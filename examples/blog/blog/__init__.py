@@ -26,8 +26,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Stein:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from stein.ext.csrf import CSRFProtect
+
     from . import auth, db, posts
 
+    CSRFProtect(app)  # every POST form carries {{ csrf_token() }}
     db.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)
