@@ -153,7 +153,8 @@ class LoginManager:
         ):
             app.config.setdefault(key, value)
         app.after_request(_update_remember_cookie)
-        app.context_processor(lambda: {"current_user": _get_user()})
+        # The proxy, not the user: a template that never mentions it loads nothing.
+        app.context_processor(lambda: {"current_user": current_user})
 
     # -- callbacks -----------------------------------------------------------------------
 
