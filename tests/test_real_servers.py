@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -164,12 +165,22 @@ def test_blog_under_gunicorn_with_the_production_line(tmp_path) -> None:  # type
            f"127.0.0.1:{port}", "-k", "gthread", "--threads", "2", "blog:create_app()"]
     with serve(cmd, port, cwd=ROOT, env=env) as running, \
             httpx.Client(base_url=running.url, timeout=10.0) as http:
+
+        def post_form(path: str, data: dict[str, str]) -> httpx.Response:
+            # The blog uses CSRF protection: take the token from the form, as a browser does.
+            page = http.get(path).text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert token is not None, page
+            return http.post(path, data={**data, "csrf_token": token.group(1)})
+
         r = http.post("/auth/register", data={"username": "grace", "password": "hopper"})
+        assert r.status_code == 400  # no CSRF token
+        r = post_form("/auth/register", {"username": "grace", "password": "hopper"})
         assert r.status_code == 302
         assert r.headers["location"] == "/auth/login"
-        r = http.post("/auth/login", data={"username": "grace", "password": "hopper"})
+        r = post_form("/auth/login", {"username": "grace", "password": "hopper"})
         assert r.status_code == 302
-        r = http.post("/create", data={"title": "Over TCP", "body": "hello"})
+        r = post_form("/create", {"title": "Over TCP", "body": "hello"})
         assert r.status_code == 302
         page = http.get("/").text
         assert "Over TCP" in page
