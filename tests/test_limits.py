@@ -218,3 +218,86 @@ def test_cookie_one_past_max_size_warns() -> None:
     r = Response()
     with pytest.warns(UserWarning, match="cookie is 4094 bytes, over the 4093 bytes browsers keep"):
         r.set_cookie("c", "v" * (4094 - overhead))
+
+
+# -- weak SECRET_KEY warning ------------------------------------------------------------------
+
+def _session_app(key: str, testing: bool = False) -> Stein:
+    from stein import session
+
+    app = Stein("weak_key")
+    app.config.update(SECRET_KEY=key, TESTING=testing)
+
+    @app.route("/")
+    def index() -> str:
+        session["x"] = 1
+        return "ok"
+
+    return app
+
+
+def test_short_secret_key_warns() -> None:
+    app = _session_app("dev")
+    with pytest.warns(RuntimeWarning, match="SECRET_KEY is only 3 characters"):
+        assert app.test_client().get("/").status_code == 200
+
+
+def test_sixteen_char_secret_key_does_not_warn() -> None:
+    app = _session_app("k" * 16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert app.test_client().get("/").status_code == 200
+
+
+def test_short_key_not_warned_in_testing() -> None:
+    app = _session_app("dev", testing=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert app.test_client().get("/").status_code == 200
+
+
+# -- dev server: request line, header line, header count (one past each) ---------------------
+
+def _dev_app() -> Stein:
+    app = Stein("dev_limits")
+
+    @app.route("/<path:p>")
+    def any_path(p: str) -> str:
+        return str(len(p))
+
+    @app.route("/")
+    def index() -> str:
+        return str(len(request.headers))
+
+    return app
+
+
+def test_dev_server_limits_one_past() -> None:
+    from rawhttp import exchange, running_server, status_of
+    from stein import serving
+
+    line_max, hdr_max, count_max = (serving.MAX_REQUEST_LINE, serving.MAX_HEADER_LINE,
+                                    serving.MAX_HEADER_COUNT)
+    assert (line_max, hdr_max, count_max) == (8190, 8190, 100)
+    with running_server(_dev_app()) as port:
+        def line(n: int) -> bytes:  # a request line of exactly n bytes including CRLF
+            path = b"/" + b"a" * (n - len(b"GET / HTTP/1.1\r\n"))
+            return b"GET " + path + b" HTTP/1.1\r\n"
+
+        close = b"Connection: close\r\n\r\n"
+        assert status_of(exchange(port, line(line_max) + close)) == 200
+        assert status_of(exchange(port, line(line_max + 1) + close)) == 414
+
+        def header(n: int) -> bytes:  # one header line of exactly n bytes including CRLF
+            return b"X-Big: " + b"v" * (n - len(b"X-Big: \r\n")) + b"\r\n"
+
+        assert status_of(exchange(port, b"GET / HTTP/1.1\r\n" + header(hdr_max) + close)) == 200
+        assert status_of(exchange(port, b"GET / HTTP/1.1\r\n" + header(hdr_max + 1) + close)) == 431
+
+        def headers(n: int) -> bytes:  # n header lines in all, Connection: close included
+            return b"".join(b"X-H%d: 1\r\n" % i for i in range(n - 1))
+
+        assert status_of(exchange(port, b"GET / HTTP/1.1\r\n" + headers(count_max) + close)) == 200
+        raw = exchange(port, b"GET / HTTP/1.1\r\n" + headers(count_max + 1) + close)
+        assert status_of(raw) == 431
+        assert b"Too many request header fields" in raw
