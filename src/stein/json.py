@@ -100,7 +100,18 @@ class DefaultJSONProvider(JSONProvider):
                                  option=_orjson.OPT_SORT_KEYS if self.sort_keys else 0)
         if indent:
             return (self.dumps(obj, indent=2, separators=(",", ": ")) + "\n").encode()
+        if type(self).dumps is DefaultJSONProvider.dumps:
+            # json.dumps builds a JSONEncoder per call; reuse one built with the very same
+            # settings (rebuilt when an attribute changes), for the same output.
+            key = (self.default, self.ensure_ascii, self.sort_keys)
+            cached = self._compact_encoder
+            if cached is None or cached[0] != key:
+                cached = self._compact_encoder = (key, _json.JSONEncoder(
+                    default=key[0], ensure_ascii=key[1], sort_keys=key[2], separators=(",", ":")))
+            return (cached[1].encode(obj) + "\n").encode()
         return (self.dumps(obj, separators=(",", ":")) + "\n").encode()
+
+    _compact_encoder: tuple[tuple[Any, bool, bool], _json.JSONEncoder] | None = None
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)

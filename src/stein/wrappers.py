@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import forms as _forms
 from .ctx import _cv_app
 from .datastructures import (
     CombinedMultiDict,
@@ -456,8 +457,6 @@ class Request:
     @cached_property
     def stream(self) -> Any:
         """The body as a file-like object, bounded by ``Content-Length``/``MAX_CONTENT_LENGTH``."""
-        from .forms import LimitedStream
-
         cl = self._check_length()
         env = self.environ
         if "stein.asgi.receive" in env:
@@ -476,8 +475,8 @@ class Request:
                 import io
 
                 return io.BytesIO()
-            return LimitedStream(wsgi_input, None, self.max_content_length)
-        return LimitedStream(wsgi_input, cl, self.max_content_length)
+            return _forms.LimitedStream(wsgi_input, None, self.max_content_length)
+        return _forms.LimitedStream(wsgi_input, cl, self.max_content_length)
 
     @property
     def input_stream(self) -> Any:
@@ -514,19 +513,18 @@ class Request:
     def _load_form_data(self) -> None:
         if "form" in self.__dict__:
             return
-        from .forms import parse_form_data
-
-        form, files = parse_form_data(self)
+        form, files = _forms.parse_form_data(self)
         self.__dict__["form"] = form
         self.__dict__["files"] = files
 
-    @property
+    # Cached after the first read (the parse fills both form and files in __dict__).
+    @cached_property
     def form(self) -> ImmutableMultiDict:
         """Form fields of a urlencoded or multipart body."""
         self._load_form_data()
         return self.__dict__["form"]  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def files(self) -> ImmutableMultiDict:
         """Uploaded files (``FileStorage``) of a multipart body."""
         self._load_form_data()
@@ -664,6 +662,9 @@ class Response:
     direct_passthrough = False
     # Headers that a streamed response must not get computed for it.
     _on_close: list[Callable[[], Any]] | None = None
+    # A status line with a custom reason phrase; None means the standard one for the code.
+    # (A plain attribute, not a __dict__ entry: touching __dict__ costs an allocation.)
+    _status: str | None = None
 
     def __init__(
         self,
@@ -674,6 +675,26 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
+        cls = response.__class__
+        if (cls is str or cls is bytes) and headers is None and content_type is None and \
+                status is None and self._plain_set_data and self.automatically_set_content_length:
+            # The common case (a view's str, a JSON body) in a straight line: the same
+            # headers, in the same order, as the general path below.
+            value = response.encode(self.charset) if cls is str else response
+            if mimetype is None:
+                mimetype = self.default_mimetype
+            h = Headers.__new__(Headers)
+            if mimetype is None:
+                h._list = [("Content-Length", str(len(value)))]
+            else:
+                h._list = [("Content-Type", _content_types.get(mimetype) or _content_type_for(mimetype)),
+                           ("Content-Length", str(len(value)))]
+            self.headers = h
+            self._status_code = self.default_status
+            self.response = [value]
+            if direct_passthrough:
+                self.direct_passthrough = True
+            return
         if headers is None:
             h = Headers.__new__(Headers)
             h._list = []
@@ -705,11 +726,11 @@ class Response:
             self.response: Any = []
             if self.automatically_set_content_length:
                 h._list.append(("Content-Length", "0"))
-        elif fresh and response.__class__ is str and self._plain_set_data and \
-                self.automatically_set_content_length:
+        elif fresh and (response.__class__ is str or response.__class__ is bytes) and \
+                self._plain_set_data and self.automatically_set_content_length:
             # What set_data does, minus its search for a Content-Length that a fresh
-            # header list cannot hold yet (the hello-world path).
-            value = response.encode(self.charset)
+            # header list cannot hold yet (the hello-world and JSON paths).
+            value = response.encode(self.charset) if response.__class__ is str else response
             self.response = [value]
             h._list.append(("Content-Length", str(len(value))))
         elif isinstance(response, (str, bytes, bytearray)):
@@ -738,12 +759,12 @@ class Response:
     @status_code.setter
     def status_code(self, code: int) -> None:
         self._status_code = int(code)
-        self.__dict__.pop("_status", None)
+        self._status = None
 
     @property
     def status(self) -> str:
         """The status line, e.g. ``"200 OK"``."""
-        s = self.__dict__.get("_status")
+        s = self._status
         if s is not None:
             return s  # type: ignore[no-any-return]
         code = self._status_code
@@ -765,13 +786,13 @@ class Response:
             code = int(code_s)
         except ValueError:
             self._status_code = 0
-            self.__dict__["_status"] = f"0 {value}"
+            self._status = f"0 {value}"
             return
         self._status_code = code
         if reason:
-            self.__dict__["_status"] = value
+            self._status = value
         else:
-            self.__dict__.pop("_status", None)
+            self._status = None
 
     # -- body --------------------------------------------------------------------------
 
