@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -448,3 +449,17 @@ def test_reloader_restarts_and_survives_a_syntax_error(tmp_path: Any) -> None:
     assert "Detected change in" in out
     assert "SyntaxError" in out
     assert out.count(f"Running on http://127.0.0.1:{port}/") == 1
+
+
+def test_https_with_cert_and_key(start: Any, tmp_path: Any) -> None:
+    openssl = shutil.which("openssl")
+    assert openssl is not None, "openssl is part of the base system"
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    server = start(echo_app, ssl_context=(str(cert), str(key)))
+    assert server.url_scheme == "https"
+    r = httpx.get(f"https://127.0.0.1:{server.server_port}/tls", verify=False)
+    assert r.status_code == 200
+    assert r.text == "GET /tls?|"
