@@ -691,7 +691,7 @@ class Response:
                            ("Content-Length", str(len(value)))]
             self.headers = h
             self._status_code = self.default_status
-            self.response = [value]
+            self.response: Any = [value]
             if direct_passthrough:
                 self.direct_passthrough = True
             return
@@ -723,7 +723,7 @@ class Response:
         if direct_passthrough:
             self.direct_passthrough = True
         if response is None:
-            self.response: Any = []
+            self.response = []
             if self.automatically_set_content_length:
                 h._list.append(("Content-Length", "0"))
         elif fresh and (response.__class__ is str or response.__class__ is bytes) and \
