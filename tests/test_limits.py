@@ -301,3 +301,20 @@ def test_dev_server_limits_one_past() -> None:
         raw = exchange(port, b"GET / HTTP/1.1\r\n" + headers(count_max + 1) + close)
         assert status_of(raw) == 431
         assert b"Too many request header fields" in raw
+
+
+def test_max_cookie_size_config_is_honoured_one_byte_past() -> None:
+    import warnings
+
+    from stein import Response, Stein
+
+    app = Stein(__name__)
+    app.config["MAX_COOKIE_SIZE"] = 100
+    with app.app_context():
+        ok = Response()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ok.set_cookie("k", "v" * (100 - len("k=; Path=/")))
+        over = Response()
+        with pytest.warns(UserWarning, match="over the 100 bytes"):
+            over.set_cookie("k", "v" * (101 - len("k=; Path=/")))
