@@ -1020,11 +1020,19 @@ class Response:
         """Add a ``Set-Cookie`` header. CR/LF in any part -> ``ValueError``."""
         header = dump_cookie(key, value, max_age, expires, path, domain, secure, httponly,
                              samesite, partitioned)
-        if self.max_cookie_size and len(header) > self.max_cookie_size:
+        limit = self.max_cookie_size
+        if limit == 4093:
+            # The class default defers to the app's MAX_COOKIE_SIZE when an app is active.
+            from .ctx import _cv_app
+
+            actx = _cv_app.get(None)
+            if actx is not None:
+                limit = actx.app.config.get("MAX_COOKIE_SIZE", limit)
+        if limit and len(header) > limit:
             import warnings
 
             warnings.warn(
-                f"The {key!r} cookie is {len(header)} bytes, over the {self.max_cookie_size}"
+                f"The {key!r} cookie is {len(header)} bytes, over the {limit}"
                 " bytes browsers keep; it may be dropped.",
                 stacklevel=2,
             )
