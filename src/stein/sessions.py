@@ -211,6 +211,18 @@ class SecureCookieSessionInterface(SessionInterface):
         secret_key = config["SECRET_KEY"]
         if not secret_key:
             return None
+        if app.__dict__.get("_checked_secret_key") is not secret_key:
+            # Once per app and key (the interface and its cache are shared by all apps): a
+            # guessable key lets anyone forge sessions. 16 bytes is the floor.
+            app.__dict__["_checked_secret_key"] = secret_key
+            if len(secret_key) < 16 and not config.get("TESTING"):
+                import warnings
+
+                warnings.warn(
+                    f"SECRET_KEY is only {len(secret_key)} characters: session cookies signed"
+                    " with it can be forged by guessing it. Set it to a long random value,"
+                    " e.g. python -c 'import secrets; print(secrets.token_hex(32))'.",
+                    RuntimeWarning, stacklevel=3)
         fallbacks = config.get("SECRET_KEY_FALLBACKS")
         last = self.__dict__.get("_last")
         # Fast path: the same key objects as last time (identity, no hashing of keys). A
@@ -225,16 +237,6 @@ class SecureCookieSessionInterface(SessionInterface):
             cache = self.__dict__["_serializers"] = {}
         s = cache.get(cache_key)
         if s is None:
-            if len(secret_key) < 16 and not config.get("TESTING"):
-                # Once per key set (the serializer is cached): a guessable key lets anyone
-                # forge sessions. 16 bytes is the floor; secrets.token_hex(32) is the advice.
-                import warnings
-
-                warnings.warn(
-                    f"SECRET_KEY is only {len(secret_key)} characters: session cookies signed"
-                    " with it can be forged by guessing it. Set it to a long random value,"
-                    " e.g. python -c 'import secrets; print(secrets.token_hex(32))'.",
-                    RuntimeWarning, stacklevel=3)
             # Verified with every key, signed with the last one (the current key).
             keys: list[Any] = [*cache_key[1], secret_key]
             if self.key_derivation == "hmac":
