@@ -108,6 +108,10 @@ class NumberConverter(BaseConverter):
         if signed:
             self.regex = "-?" + self.regex
         self.fixed_digits, self.min, self.max, self.signed = fixed_digits, min, max, signed
+        if not fixed_digits and min is None and max is None and \
+                type(self).to_python is NumberConverter.to_python:
+            # Nothing to check after the regex matched: to_python is the bare conversion.
+            self.to_python = self.num_convert  # type: ignore[method-assign,assignment]
 
     def to_python(self, value: str) -> Any:
         if self.fixed_digits and len(value) != self.fixed_digits:
@@ -357,10 +361,17 @@ class _Node:
 
 
 def _convert(m: re.Match[str], convs: tuple[tuple[str, BaseConverter], ...]) -> dict[str, Any] | None:
-    out = {}
     groups: Any = m.groups()
     if len(groups) != len(convs):
         groups = [m.group(f"_g{i}") for i in range(len(convs))]
+    if len(convs) == 1:
+        # One variable in the segment (``<int:id>``), the usual case: no loop.
+        name, conv = convs[0]
+        try:
+            return {name: conv.to_python(groups[0])}
+        except (ValidationError, ValueError):
+            return None
+    out = {}
     for (name, conv), raw in zip(convs, groups, strict=True):
         try:
             out[name] = conv.to_python(raw)
@@ -467,13 +478,39 @@ class _Tree:
                     allowed.update(rule.methods)
         return None
 
+    def descend(self, segs: list[str], method: str) -> tuple[Rule, dict[str, Any]] | None:
+        """The first path :meth:`walk` tries, as a loop: static child first, else the first
+        dynamic child that matches. Its success is walk's answer (walk returns the first
+        success in that very order); ``None`` means "let walk search, backtracking"."""
+        node = self.root
+        values: dict[str, Any] = {}
+        for seg in segs:
+            child = node.static.get(seg)
+            if child is None:
+                for _, fm, convs, dyn_child in node.dynamic:
+                    m = fm(seg)
+                    if m is not None:
+                        got = _convert(m, convs)
+                        if got is not None:
+                            values.update(got)
+                            child = dyn_child
+                            break
+                if child is None:
+                    return None
+            node = child
+        for rule in node.leaf:
+            if rule.methods is None or method in rule.methods:
+                return rule, values
+        return None
+
     def match(self, path: str, method: str, allowed: set[str]) -> tuple[Rule, dict[str, Any]] | None:
         hit = self.static.get(path)
         if hit is not None:
             rule = hit.get(method)
             if rule is not None:
                 return rule, {}
-        return self.walk(self.root, path[1:].split("/"), 0, method, {}, allowed)
+        segs = path[1:].split("/")
+        return self.descend(segs, method) or self.walk(self.root, segs, 0, method, {}, allowed)
 
 
 class Map:
@@ -586,7 +623,10 @@ class Map:
                 if rule is not None:
                     return rule, {}
         allowed: set[str] = set()
-        rv = self._match_domain(path, method, domain, allowed)
+        if plain is not None and not domain:
+            rv = plain.match(path, method, allowed)  # what _match_domain does for this map
+        else:
+            rv = self._match_domain(path, method, domain, allowed)
         if rv is None:
             return self._no_match(path, method, domain, allowed)
         rule, values = rv
