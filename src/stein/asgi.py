@@ -638,28 +638,29 @@ async def run_shutdown(app: Stein) -> None:
             pool.shutdown(wait=False)
 
 
+async def _lifespan_phase(app: Stein, run: Callable[[Stein], Awaitable[None]], phase: str,
+                          send: Send) -> bool:
+    """Run one lifespan phase and report it; False when it failed."""
+    try:
+        await run(app)
+    except BaseException as e:
+        app.logger.exception(f"{phase.title()} failed")
+        await send({"type": f"lifespan.{phase}.failed", "message": f"{type(e).__name__}: {e}"})
+        return False
+    await send({"type": f"lifespan.{phase}.complete"})
+    return True
+
+
 async def handle_lifespan(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> None:
     """The ASGI lifespan protocol: ``on_startup`` before the first request, ``on_shutdown``
     when the server stops. A failing function is reported to the server, which exits."""
     while True:
-        msg = await receive()
-        kind = msg["type"]
+        kind = (await receive())["type"]
         if kind == "lifespan.startup":
-            try:
-                await run_startup(app)
-            except BaseException as e:
-                app.logger.exception("Startup failed")
-                await send({"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"})
+            if not await _lifespan_phase(app, run_startup, "startup", send):
                 return
-            await send({"type": "lifespan.startup.complete"})
         elif kind == "lifespan.shutdown":
-            try:
-                await run_shutdown(app)
-            except BaseException as e:
-                app.logger.exception("Shutdown failed")
-                await send({"type": "lifespan.shutdown.failed", "message": f"{type(e).__name__}: {e}"})
-                return
-            await send({"type": "lifespan.shutdown.complete"})
+            await _lifespan_phase(app, run_shutdown, "shutdown", send)
             return
 
 
