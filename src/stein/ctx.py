@@ -319,22 +319,43 @@ def _lookup_g() -> _AppCtxGlobals:
         raise RuntimeError(_no_app_msg) from None
 
 
-class _RequestProxy(_Proxy):
-    """The ``request`` proxy: attribute reads (the common case in views) skip a call."""
+class _FastProxy(_Proxy):
+    """A proxy whose attribute reads skip the failed normal lookup that ``__getattr__``
+    waits for (an AttributeError raised and swallowed on every ``request.args``).
+
+    Names the proxy type itself has (its methods, ``__class__``, ``__doc__``...) resolve
+    on the proxy exactly as before; every other name goes to the current object.
+    """
 
     __slots__ = ()
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattribute__(self, name: str) -> Any:
+        if name in _proxy_own_names:
+            return object.__getattribute__(self, name)
+        return getattr(object.__getattribute__(self, "_lookup")(), name)
+
+
+class _RequestProxy(_FastProxy):
+    """The ``request`` proxy, with the context lookup inlined (views read it most)."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _proxy_own_names:
+            return object.__getattribute__(self, name)
         ctx = _cv_request.get(None)
         if ctx is None:
             raise RuntimeError(_no_req_msg)
         return getattr(ctx.request, name)
 
 
+_proxy_own_names = frozenset(dir(_RequestProxy))
+
+
 request: Request = cast("Request", _RequestProxy(_lookup_request, "request"))
-session: Any = _Proxy(_lookup_session, "session")
-current_app: Stein = cast("Stein", _Proxy(_lookup_app, "current_app"))
-g: _AppCtxGlobals = cast(_AppCtxGlobals, _Proxy(_lookup_g, "g"))
+session: Any = _FastProxy(_lookup_session, "session")
+current_app: Stein = cast("Stein", _FastProxy(_lookup_app, "current_app"))
+g: _AppCtxGlobals = cast(_AppCtxGlobals, _FastProxy(_lookup_g, "g"))
 
 
 def has_request_context() -> bool:

@@ -412,6 +412,9 @@ class Headers:
         return "".join(f"{k}: {v}\r\n" for k, v in self._list) + "\r\n"
 
 
+_environ_keys: dict[str, str] = {}
+
+
 class EnvironHeaders(Headers):
     """Read-only, case-insensitive view of a WSGI environ's request headers."""
 
@@ -422,10 +425,16 @@ class EnvironHeaders(Headers):
 
     @staticmethod
     def _key(key: str) -> str:
-        key = key.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            return key
-        return "HTTP_" + key
+        # Header names come from code, a handful per app: remember their environ keys.
+        rv = _environ_keys.get(key)
+        if rv is not None:
+            return rv
+        rv = key.upper().replace("-", "_")
+        if rv not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            rv = "HTTP_" + rv
+        if len(_environ_keys) < 512 and key.__class__ is str:
+            _environ_keys[key] = rv
+        return rv
 
     @property
     def _list(self) -> list[tuple[str, str]]:  # type: ignore[override]

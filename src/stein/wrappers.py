@@ -741,9 +741,14 @@ class Response:
     # True unless a subclass overrides set_data (then __init__ must call it).
     _plain_set_data = True
 
+    # True unless a subclass overrides status or get_app_iter (then __call__ uses them).
+    _plain_wsgi = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._plain_set_data = cls.set_data is Response.set_data
+        cls._plain_wsgi = cls.get_app_iter is Response.get_app_iter and \
+            cls.status is Response.status
 
     def __repr__(self) -> str:
         body = f"{len(self.get_data())} bytes" if self.is_sequence else "streamed"
@@ -1124,8 +1129,18 @@ class Response:
                 t for t in self.headers._list
                 if t[0].lower() not in ("content-length", "content-type")
             ]
-        start_response(self.status, self.headers._list)
-        body = self.get_app_iter(environ)
+        if self._plain_wsgi:
+            # ``status`` and ``get_app_iter`` inlined (a subclass overriding them clears the
+            # flag): the common answer, a list body to a GET, returns straight away.
+            start_response(self._status or STATUS_LINES.get(code) or self.status, self.headers._list)
+            body = self.response
+            if body.__class__ is list and code >= 200 and code != 204 and code != 304 and \
+                    not self._on_close and environ.get("REQUEST_METHOD") != "HEAD":
+                return body  # type: ignore[no-any-return]
+            body = self.get_app_iter(environ)
+        else:
+            start_response(self.status, self.headers._list)
+            body = self.get_app_iter(environ)
         if self._on_close and isinstance(body, list):
             return _ClosingIterator(body, self.close)
         return body
