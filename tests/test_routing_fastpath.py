@@ -131,3 +131,57 @@ def test_import_stein_does_not_load_heavy_dependencies() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == ""
+
+
+# -- the other fast paths: JSON encoding, plain query strings --------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values, ensure_ascii=st.booleans(), sort_keys=st.booleans())
+def test_reused_json_encoder_matches_json_dumps(value: Any, ensure_ascii: bool,
+                                                sort_keys: bool) -> None:
+    import json
+
+    from stein import Stein
+
+    provider = Stein("j").json
+    provider.ensure_ascii, provider.sort_keys = ensure_ascii, sort_keys  # type: ignore[attr-defined]
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=ensure_ascii,
+                          sort_keys=sort_keys) + "\n"
+    assert provider._fast_dumps(value, False) == expected.encode()  # type: ignore[attr-defined]
+
+
+def test_reused_json_encoder_survives_a_failed_encode() -> None:
+    import pytest
+
+    from stein import Stein
+
+    app = Stein("j")
+    loop: list[Any] = []
+    loop.append(loop)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Circular reference detected"):
+            app.json.response(loop)
+    with pytest.raises(TypeError, match="is not JSON serializable"):
+        app.json.response({"x": object()})
+    shared = [1, 2]
+    assert app.json.response({"a": shared, "b": shared}).get_data() == b'{"a":[1,2],"b":[1,2]}\n'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab=&+ -_.~0123456789XYZ", max_size=30))
+def test_plain_query_string_fast_path_matches_urllib(qs: str) -> None:
+    from urllib.parse import parse_qsl as std_parse_qsl
+
+    from stein.http import parse_qsl
+
+    expected = std_parse_qsl(qs, keep_blank_values=True)
+    assert parse_qsl(qs) == expected
+    assert parse_qsl(qs.encode()) == expected

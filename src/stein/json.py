@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import json as _json
+import json.encoder as _json_encoder
+import threading
 import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,18 @@ def _default(o: Any) -> Any:
     if hasattr(o, "__html__"):
         return str(o.__html__())
     raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+def _compact_encoder(default: Any, ensure_ascii: bool, sort_keys: bool) -> Any:
+    """``f(obj, 0) -> chunks`` giving what ``json.dumps(obj, separators=(",", ":"), ...)``
+    gives: the C encoder ``JSONEncoder.encode`` makes per call, made once."""
+    make = getattr(_json_encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - interpreters without the C speed-ups
+        enc = _json.JSONEncoder(default=default, ensure_ascii=ensure_ascii, sort_keys=sort_keys,
+                                separators=(",", ":"))
+        return lambda obj, _level: (enc.encode(obj),)
+    quote = _json_encoder.encode_basestring_ascii if ensure_ascii else _json_encoder.encode_basestring
+    return make({}, default, quote, None, ":", ",", sort_keys, False, True)
 
 
 class JSONProvider:
@@ -101,17 +115,23 @@ class DefaultJSONProvider(JSONProvider):
         if indent:
             return (self.dumps(obj, indent=2, separators=(",", ": ")) + "\n").encode()
         if type(self).dumps is DefaultJSONProvider.dumps:
-            # json.dumps builds a JSONEncoder per call; reuse one built with the very same
-            # settings (rebuilt when an attribute changes), for the same output.
+            # json.dumps builds an encoder on every call; reuse one per thread, built with
+            # the very same settings (rebuilt when an attribute changes): same output.
             key = (self.default, self.ensure_ascii, self.sort_keys)
-            cached = self._compact_encoder
+            tl = self._per_thread
+            if tl is None:
+                tl = self._per_thread = threading.local()
+            cached = tl.__dict__.get("enc")
             if cached is None or cached[0] != key:
-                cached = self._compact_encoder = (key, _json.JSONEncoder(
-                    default=key[0], ensure_ascii=key[1], sort_keys=key[2], separators=(",", ":")))
-            return (cached[1].encode(obj) + "\n").encode()
+                cached = tl.enc = (key, _compact_encoder(*key))
+            try:
+                return ("".join(cached[1](obj, 0)) + "\n").encode()
+            except BaseException:
+                tl.enc = None  # its circular-reference markers may be left half-filled
+                raise
         return (self.dumps(obj, separators=(",", ":")) + "\n").encode()
 
-    _compact_encoder: tuple[tuple[Any, bool, bool], _json.JSONEncoder] | None = None
+    _per_thread: threading.local | None = None
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)

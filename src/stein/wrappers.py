@@ -128,11 +128,19 @@ class Request:
         self.shallow = shallow
         # Routing reads path and method at once: fill the common (ASCII) case now, with the
         # values the lazy properties below would compute, saving two descriptor calls.
-        d = self.__dict__
-        d["method"] = environ.get("REQUEST_METHOD", "GET").upper()
-        p = environ.get("PATH_INFO")
-        if p and p[0] == "/" and p.isascii():
-            d["path"] = p
+        # (Plain attribute sets: touching __dict__ would cost an allocation.)
+        if self._eager_route_attrs:
+            self.method = environ.get("REQUEST_METHOD", "GET").upper()
+            p = environ.get("PATH_INFO")
+            if p and p[0] == "/" and p.isascii():
+                self.path = p
+
+    # False when a subclass redefines path or method (then they stay as it wrote them).
+    _eager_route_attrs = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._eager_route_attrs = cls.path is Request.path and cls.method is Request.method  # type: ignore[comparison-overlap]
 
     def __repr__(self) -> str:
         try:
