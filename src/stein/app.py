@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import threading
 import types
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Config, ConfigAttribute
 from .ctx import (
@@ -31,6 +30,9 @@ from .routing import BuildError, Map, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .wrappers import Request, Response, _ClosingIterator
+
+if TYPE_CHECKING:
+    import logging  # only for the annotation; stein.logging imports it on first use
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from os import PathLike, fspath
 from typing import IO, Any
@@ -10,6 +9,12 @@ from typing import IO, Any
 from .exceptions import BadRequestKeyError
 
 _missing: Any = object()
+
+
+def _copyfileobj(src: Any, dst: Any, length: int) -> None:
+    import shutil  # on first save: shutil pulls in compression modules at import
+
+    shutil.copyfileobj(src, dst, length)
 
 
 def _check_header_value(value: str) -> str:
@@ -534,9 +539,9 @@ class FileStorage:
         """Write the file to a path or a binary file object."""
         if isinstance(dst, (str, PathLike)):
             with open(fspath(dst), "wb") as f:
-                shutil.copyfileobj(self.stream, f, buffer_size)
+                _copyfileobj(self.stream, f, buffer_size)
         else:
-            shutil.copyfileobj(self.stream, dst, buffer_size)
+            _copyfileobj(self.stream, dst, buffer_size)
 
     def read(self, *args: Any) -> bytes:
         return self.stream.read(*args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -291,13 +290,22 @@ def http_date(value: datetime | float | int | None = None) -> str:
         value = datetime.fromtimestamp(value, timezone.utc)
     elif value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return format_datetime(value.astimezone(timezone.utc), usegmt=True)
+    # What email.utils.format_datetime(usegmt=True) writes, without importing email.
+    v = value.astimezone(timezone.utc)
+    return (f"{_WEEKDAYS[v.weekday()]}, {v.day:02d} {_MONTHS[v.month - 1]} {v.year:04d} "
+            f"{v.hour:02d}:{v.minute:02d}:{v.second:02d} GMT")
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def parse_date(value: str | None) -> datetime | None:
     """Parse an HTTP date; ``None`` when it is missing or malformed."""
     if not value:
         return None
+    from email.utils import parsedate_to_datetime  # imported on first use: email is heavy
+
     try:
         dt = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

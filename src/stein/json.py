@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-import decimal
 import json as _json
 import json.encoder as _json_encoder
+import sys
 import threading
-import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +26,14 @@ def _default(o: Any) -> Any:
         return http_date(o)
     if isinstance(o, date):
         return o.isoformat()
-    if isinstance(o, (decimal.Decimal, uuid.UUID)):
-        return str(o)
-    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+    # decimal, uuid and dataclasses load on first use; an object of theirs implies they did.
+    for mod, cls in (("decimal", "Decimal"), ("uuid", "UUID")):
+        m = sys.modules.get(mod)
+        if m is not None and isinstance(o, getattr(m, cls)):
+            return str(o)
+    if hasattr(type(o), "__dataclass_fields__") and not isinstance(o, type):
+        import dataclasses
+
         return dataclasses.asdict(o)
     if hasattr(o, "__html__"):
         return str(o.__html__())

@@ -9,9 +9,7 @@ the remainder with one regex.
 
 from __future__ import annotations
 
-import ast
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -150,7 +148,9 @@ class UUIDConverter(BaseConverter):
 
     regex = r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
 
-    def to_python(self, value: str) -> uuid.UUID:
+    def to_python(self, value: str) -> Any:
+        import uuid  # on first use: uuid is not free to import
+
         return uuid.UUID(value)
 
     def to_url(self, value: Any) -> str:
@@ -179,6 +179,8 @@ def _parse_converter_args(argstr: str) -> tuple[tuple[Any, ...], dict[str, Any]]
         if "=" in part:
             key, part = (s.strip() for s in part.split("=", 1))
         try:
+            import ast  # rule registration only
+
             value = ast.literal_eval(part)
         except (ValueError, SyntaxError):
             value = part.strip("\"'")
