@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import statistics
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 from .report import Cell, Section
 from .scenarios import SCENARIOS, Scenario, Skip, base_environ, environ_factory
-from .timing import call_once, median_us
+from .timing import calibrate, call_once, timed_us
 
 
 def _builders() -> dict[str, Callable[[str], Any]]:
@@ -45,8 +46,10 @@ def _session_cookie(app: Any, s: Scenario) -> str:
     return "; ".join(pairs)
 
 
-def measure(framework: str, build: Callable[[str], Any], s: Scenario, target_s: float) -> Cell:
-    """Build, verify once, then time one framework on one scenario."""
+def prepare(framework: str, build: Callable[[str], Any], s: Scenario
+            ) -> Cell | tuple[Any, Callable[[], dict[str, Any]]]:
+    """Build and verify one framework's app for ``s``: ``(app, make_environ)``, or a
+    skipped ``Cell``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -59,11 +62,15 @@ def measure(framework: str, build: Callable[[str], Any], s: Scenario, target_s: 
     problem = s.check(status, body)
     if problem:
         raise RuntimeError(f"{framework} / {s.name} answered wrongly: {problem}")
-    return Cell(median_us(app, make, target_s=target_s))
+    return app, make
 
 
-def run(target_s: float = 0.08, only: list[str] | None = None) -> Section:
-    """Time every framework on every scenario and return the table."""
+def run(target_s: float = 0.08, only: list[str] | None = None, repeats: int = 7) -> Section:
+    """Time every framework on every scenario and return the table.
+
+    The repeats of one scenario take turns across the frameworks, so a burst of other
+    load on the machine hits them all rather than one.
+    """
     builders = _builders()
     for name in list(builders):
         try:
@@ -71,13 +78,27 @@ def run(target_s: float = 0.08, only: list[str] | None = None) -> Section:
         except ImportError:
             print(f"  {name} is not installed; run `make bench` to install the peers")
             del builders[name]
-    section = Section("WSGI in-process", list(builders))
+    section = Section("WSGI in-process", list(builders),
+                      unit="µs/request (median of thread CPU time)")
     for s in SCENARIOS:
         if only and s.name not in only:
             continue
-        cells = {}
+        cells: dict[str, Cell] = {}
+        ready: dict[str, tuple[Any, Callable[[], dict[str, Any]], int]] = {}
         for fw, build in builders.items():
-            cells[fw] = measure(fw, build, s, target_s)
+            got = prepare(fw, build, s)
+            if isinstance(got, Cell):
+                cells[fw] = got
+            else:
+                app, make = got
+                ready[fw] = (app, make, calibrate(app, make, target_s))
+        samples: dict[str, list[float]] = {fw: [] for fw in ready}
+        for _ in range(repeats):
+            for fw, (app, make, n) in ready.items():
+                samples[fw].append(timed_us(app, make, n))
+        for fw in builders:
+            if fw in samples:
+                cells[fw] = Cell(statistics.median(samples[fw]))
             c = cells[fw]
             print(f"  {s.name:14} {fw:8} " + (f"{c.us:9.2f} µs" if c.us is not None else f"skip: {c.note}"),
                   flush=True)
