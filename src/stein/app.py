@@ -594,7 +594,7 @@ class Stein(Scaffold):
             if deferred:
                 pass
             elif self.teardown_request_funcs or signals is not None or \
-                    "files" in request.__dict__ or \
+                    request._form_parsed or \
                     (t_app is not None and self.teardown_appcontext_funcs):
                 self._end_request(ctx, error, t_req, t_app)
             else:

@@ -77,13 +77,14 @@ class AppContext:
     """Makes ``current_app`` and ``g`` available. Pushed for every request, or by hand
     with ``with app.app_context():``."""
 
-    __slots__ = ("app", "_g", "url_adapter", "_tokens")
+    # Class-level defaults rather than __slots__: one context per request, and setting
+    # one attribute is cheaper than filling four slots and a list.
+    _g: _AppCtxGlobals | None = None
+    url_adapter: Any = None
+    _tokens: list[Token[AppContext]] | None = None
 
     def __init__(self, app: Stein) -> None:
         self.app = app
-        self._g: _AppCtxGlobals | None = None
-        self.url_adapter: Any = None
-        self._tokens: list[Token[AppContext]] = []
 
     @property
     def g(self) -> _AppCtxGlobals:
@@ -97,6 +98,8 @@ class AppContext:
         self._g = value
 
     def push(self) -> None:
+        if self._tokens is None:
+            self._tokens = []
         self._tokens.append(_cv_app.set(self))
         from . import app as _app
 
@@ -104,14 +107,15 @@ class AppContext:
             _app.signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
+        tokens = self._tokens if self._tokens is not None else []
         try:
-            if len(self._tokens) == 1:
+            if len(tokens) == 1:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 self.app.do_teardown_appcontext(exc)
         finally:
             ctx = _cv_app.get()
-            _cv_app.reset(self._tokens.pop())
+            _cv_app.reset(tokens.pop())
         if ctx is not self:
             raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
         from . import app as _app
@@ -130,10 +134,15 @@ class AppContext:
 class RequestContext:
     """Holds the request, its session and flashes; pushes an app context when needed."""
 
-    __slots__ = (
-        "app", "request", "_session", "flashes", "_after_request_functions", "_app_ctx",
-        "_tokens", "url_adapter", "_deferred", "_cv_app_token",
-    )
+    # Class-level defaults rather than __slots__: a request sets only what it uses.
+    _session: Any = None
+    flashes: list[tuple[str, str]] | None = None
+    _after_request_functions: list[Callable[[Response], Response]] | None = None
+    _app_ctx: AppContext | None = None
+    _tokens: list[Token[RequestContext]] | None = None
+    url_adapter: Any = None
+    _deferred = False
+    _cv_app_token: Any = None
 
     def __init__(self, app: Stein, environ: dict[str, Any], request: Request | None = None,
                  session: Any = None) -> None:
@@ -141,13 +150,8 @@ class RequestContext:
         if request is None:
             request = app.request_class(environ)
         self.request = request
-        self._session = session
-        self.flashes: list[tuple[str, str]] | None = None
-        self._after_request_functions: list[Callable[[Response], Response]] | None = None
-        self._app_ctx: AppContext | None = None
-        self._tokens: list[Token[RequestContext]] = []
-        self.url_adapter: Any = None
-        self._deferred = False
+        if session is not None:
+            self._session = session
 
     @property
     def session(self) -> Any:
@@ -177,10 +181,13 @@ class RequestContext:
             self._app_ctx = actx
         else:
             self._app_ctx = None
+        if self._tokens is None:
+            self._tokens = []
         self._tokens.append(_cv_request.set(self))
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
-        clear = len(self._tokens) == 1
+        tokens = self._tokens if self._tokens is not None else []
+        clear = len(tokens) == 1
         try:
             if clear:
                 if exc is _sentinel:
@@ -189,7 +196,7 @@ class RequestContext:
                 self.request.close()
         finally:
             ctx = _cv_request.get()
-            _cv_request.reset(self._tokens.pop())
+            _cv_request.reset(tokens.pop())
             if clear and self._app_ctx is not None:
                 self._app_ctx.pop(exc)
         if ctx is not self:

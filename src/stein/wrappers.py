@@ -135,6 +135,10 @@ class Request:
             if p and p[0] == "/" and p.isascii():
                 self.path = p
 
+    # Set when the body was parsed into form/files (the request must then close its files);
+    # reading it does not force the instance __dict__ into existence as a lookup there would.
+    _form_parsed = False
+
     # False when a subclass redefines path or method (then they stay as it wrote them).
     _eager_route_attrs = True
 
@@ -524,6 +528,7 @@ class Request:
         form, files = _forms.parse_form_data(self)
         self.__dict__["form"] = form
         self.__dict__["files"] = files
+        self._form_parsed = True
 
     # Cached after the first read (the parse fills both form and files in __dict__).
     @cached_property
