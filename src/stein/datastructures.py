@@ -188,9 +188,8 @@ class ImmutableMultiDict(MultiDict):
     __setitem__ = __delitem__ = add = setlist = setdefault = setlistdefault = _immutable
     update = pop = poplist = popitem = popitemlist = clear = _immutable  # type: ignore[assignment]
 
-    def __init__(self, mapping: Any = None) -> None:
-        # MultiDict.__init__ fills through dict methods, which stay allowed.
-        super().__init__(mapping)
+    # No __init__ of its own: MultiDict.__init__ fills through dict methods, which stay
+    # allowed (and a request builds two of these, so a pass-through call would cost).
 
     def copy(self) -> MultiDict:
         """A mutable copy."""
@@ -460,7 +459,7 @@ class EnvironHeaders(Headers):
             raise BadRequestKeyError(key) from None
 
     def get(self, key: str, default: Any = None, type: Callable[[str], Any] | None = None) -> Any:
-        rv = self.environ.get(self._key(key))
+        rv = self.environ.get(_environ_keys.get(key) or self._key(key))
         if rv is None:
             return default
         if type is not None:
