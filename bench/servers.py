@@ -109,6 +109,9 @@ def run_one(server: str, framework: str, scenario: str, duration: int, connectio
         problem = _wait_ready(url, proc)
         if problem:
             return Result(note=problem)
+        # One second of warm-up (connections, caches, the server's own start-up), then the run.
+        subprocess.run(["wrk", "-t1", f"-c{connections}", "-d1s", url],
+                       capture_output=True, text=True, timeout=30)
         wrk = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
                               "--timeout", "5s", url],
                              capture_output=True, text=True, timeout=duration + 30)
