@@ -77,6 +77,9 @@ class _WalkOnlyTree(_Tree):
 
     __slots__ = ()
 
+    def descend(self, segs: list[str], method: str) -> Any:
+        return None
+
     def match(self, path: str, method: str, allowed: set[str]) -> Any:
         return self.walk(self.root, path[1:].split("/"), 0, method, {}, allowed)
 
@@ -85,7 +88,17 @@ def _walk_only(rules: list[tuple[str, list[str]]]) -> Map:
     m = _build(rules)
     for tree in m._trees.values():
         tree.__class__ = _WalkOnlyTree
+        tree.static.clear()
     return m
+
+
+def test_reference_map_really_only_walks() -> None:
+    rules = [("/a", ["GET"]), ("/u/<int:id>", ["GET"])]
+    ref = _walk_only(rules)
+    assert ref._plain is not None and ref._plain.static == {}
+    assert ref._plain.descend(["u", "1"], "GET") is None
+    assert _outcome(ref, "/a", "GET") == ("ok", "e0", {})
+    assert _outcome(ref, "/u/1", "GET") == ("ok", "e1", {"id": 1})
 
 
 @settings(max_examples=300, deadline=None)

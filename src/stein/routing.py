@@ -626,7 +626,9 @@ class Map:
                     return rule, {}
         allowed: set[str] = set()
         if plain is not None and not domain:
-            rv = plain.match(path, method, allowed)  # what _match_domain does for this map
+            # What _match_domain -> plain.match do, minus the static lookup done above.
+            segs = path[1:].split("/")
+            rv = plain.descend(segs, method) or plain.walk(plain.root, segs, 0, method, {}, allowed)
         else:
             rv = self._match_domain(path, method, domain, allowed)
         if rv is None:
