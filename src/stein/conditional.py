@@ -73,13 +73,9 @@ def make_conditional(response: Response, request_or_environ: Any,
         response.freeze()
         length = response.content_length
     rng = parse_range_header(environ.get("HTTP_RANGE"))
-    if rng is None or rng.units != "bytes":
-        # A syntactically invalid Range is ignored (RFC 9110 14.2), a multi-range too.
-        if rng is not None and rng.units != "bytes":
-            return response
-        if rng is None:
-            return response
-    if len(rng.ranges) != 1:
+    # RFC 9110 14.2: a syntactically invalid Range, or one in other units, is ignored (200);
+    # Stein serves no multipart/byteranges, so a request for several ranges gets 200 too.
+    if rng is None or rng.units != "bytes" or len(rng.ranges) + rng.empty != 1:
         return response
     span = rng.range_for_length(length)
     if span is None:

@@ -391,15 +391,21 @@ def parse_etags(value: str | None) -> ETags:
 
 class Range:
     """A parsed ``Range`` header: ``units`` and ``ranges`` as ``(start, stop)`` (stop exclusive,
-    ``None`` open; a negative start counts from the end)."""
+    ``None`` open; a negative start counts from the end).
 
-    def __init__(self, units: str, ranges: list[tuple[int, int | None]]) -> None:
+    A ``-0`` spec (a suffix of zero bytes) selects nothing, so it has no ``(start, stop)``: it is
+    counted in ``empty`` instead, and a header made of it alone is never satisfiable (RFC 9110
+    14.1.1), which the server answers with 416.
+    """
+
+    def __init__(self, units: str, ranges: list[tuple[int, int | None]], empty: int = 0) -> None:
         self.units = units
         self.ranges = ranges
+        self.empty = empty
 
     def range_for_length(self, length: int | None) -> tuple[int, int] | None:
         """The one ``(start, stop)`` satisfiable within ``length``, or ``None``."""
-        if self.units != "bytes" or length is None or len(self.ranges) != 1:
+        if self.units != "bytes" or length is None or len(self.ranges) != 1 or self.empty:
             return None
         start, end = self.ranges[0]
         if end is None:
@@ -419,7 +425,16 @@ class Range:
                 parts.append(f"{start}-" if start >= 0 else str(start))
             else:
                 parts.append(f"{start}-{end - 1}")
+        parts.extend(["-0"] * self.empty)
         return f"{self.units}={','.join(parts)}"
+
+
+def _range_int(s: str) -> int | None:
+    # isdigit() alone admits "²" (which int() rejects) and int() refuses strings of more than
+    # ~4300 digits: both would raise, so they count as malformed and the header is ignored.
+    if not s.isascii() or not s.isdigit() or len(s) > 1000:
+        return None
+    return int(s)
 
 
 def parse_range_header(value: str | None) -> Range | None:
@@ -429,37 +444,38 @@ def parse_range_header(value: str | None) -> Range | None:
     units, _, spec = value.partition("=")
     units = units.strip().lower()
     ranges: list[tuple[int, int | None]] = []
+    empty = 0
     last_end = 0
     for item in spec.split(","):
         item = item.strip()
         if "-" not in item:
             return None
         if item.startswith("-"):
-            if not item[1:].isdigit() or last_end < 0:
+            suffix = _range_int(item[1:])
+            if suffix is None or last_end < 0:
                 return None
-            ranges.append((-int(item[1:]), None))
-            last_end = -1
+            if suffix == 0:
+                empty += 1  # "-0" is valid syntax that selects no bytes
+            else:
+                ranges.append((-suffix, None))
+                last_end = -1
             continue
         begin_s, _, end_s = item.partition("-")
-        if not begin_s.isdigit():
-            return None
-        begin = int(begin_s)
-        if begin < last_end or last_end < 0:
+        begin = _range_int(begin_s)
+        if begin is None or begin < last_end or last_end < 0:
             return None
         if end_s:
-            if not end_s.isdigit():
+            last = _range_int(end_s)
+            if last is None or begin > last:
                 return None
-            end = int(end_s) + 1
-            if begin >= end:
-                return None
-            ranges.append((begin, end))
-            last_end = end
+            ranges.append((begin, last + 1))
+            last_end = last + 1
         else:
             ranges.append((begin, None))
             last_end = -1
-    if not ranges:
+    if not ranges and not empty:
         return None
-    return Range(units, ranges)
+    return Range(units, ranges, empty)
 
 
 # -- cookies --------------------------------------------------------------------------
