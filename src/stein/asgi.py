@@ -92,33 +92,56 @@ def _environ_key(name: bytes) -> str:
     return key
 
 
-def build_environ(scope: dict[str, Any]) -> dict[str, Any]:
-    """A PEP 3333 environ for an ASGI ``http`` or ``websocket`` scope (no body stream:
-    the body comes from ``receive``, see :class:`RequestBody`)."""
+def _environ_base(scope: dict[str, Any]) -> dict[str, Any]:
+    # The part of the environ that only depends on the server's address, the scheme, the
+    # HTTP version and the mount point: the same for every request a server sends.
     get = scope.get
-    path = scope["path"]
-    root = get("root_path")
-    if root:
-        if path.startswith(root):
-            path = path[len(root):]
-        if not root.isascii():
-            root = root.encode("utf-8").decode("latin-1")
-    if not path.isascii():
-        path = path.encode("utf-8").decode("latin-1")
+    root = get("root_path") or ""
+    if not root.isascii():
+        root = root.encode("utf-8").decode("latin-1")
     server = get("server") or ("localhost", 80)
-    client = get("client")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": get("method", "GET"),
-        "SCRIPT_NAME": root or "",
-        "PATH_INFO": path,
-        "QUERY_STRING": scope["query_string"].decode("latin-1"),
+    return {
+        "SCRIPT_NAME": root,
         "SERVER_NAME": server[0],
         "SERVER_PORT": str(server[1]) if server[1] is not None else "80",
         "SERVER_PROTOCOL": "HTTP/" + get("http_version", "1.1"),
-        "REMOTE_ADDR": client[0] if client else None,
         "wsgi.url_scheme": get("scheme", "http"),
-        "asgi.scope": scope,
     }
+
+
+_ENVIRON_BASES: dict[Any, dict[str, Any]] = {}
+
+
+def build_environ(scope: dict[str, Any], receive: Receive | None = None) -> dict[str, Any]:
+    """A PEP 3333 environ for an ASGI ``http`` or ``websocket`` scope (no body stream:
+    the body comes from ``receive``, see :class:`RequestBody`)."""
+    get = scope.get
+    server = get("server")
+    base_key = (server, get("scheme"), get("http_version"), get("root_path"))
+    try:
+        base = _ENVIRON_BASES[base_key]
+    except KeyError:
+        base = _environ_base(scope)
+        if len(_ENVIRON_BASES) < _CACHE_BOUND:
+            _ENVIRON_BASES[base_key] = base
+    except TypeError:  # a server that gives "server" as a list: not a dict key
+        base = _environ_base(scope)
+    environ = base.copy()
+    path = scope["path"]
+    root = get("root_path")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    if not path.isascii():
+        path = path.encode("utf-8").decode("latin-1")
+    qs = scope["query_string"]
+    client = get("client")
+    environ["REQUEST_METHOD"] = get("method", "GET")
+    environ["PATH_INFO"] = path
+    environ["QUERY_STRING"] = qs.decode("latin-1") if qs else ""
+    environ["REMOTE_ADDR"] = client[0] if client else None
+    environ["asgi.scope"] = scope
+    if receive is not None:
+        environ["stein.asgi.receive"] = receive
     keys = _ENVIRON_KEYS
     for name, value in scope["headers"]:
         key = keys.get(name) or _environ_key(name)
@@ -269,22 +292,20 @@ def _has_async_hooks(app: Stein) -> bool:
     return False
 
 
-def _view_info(app: Stein, endpoint: str) -> tuple[bool, bool]:
-    """``(is_async, stream_body)`` of an endpoint's view, computed once per view function."""
-    view = app.view_functions.get(endpoint)
+def _view_info(app: Stein, endpoint: str, view: Any) -> tuple[Any, bool, bool]:
+    """``(view, is_async, stream_body)`` of an endpoint's view, computed once per view
+    function (the cache entry is replaced when the endpoint gets another function)."""
+    import inspect
+
     cache: dict[str, tuple[Any, bool, bool]] | None = app.__dict__.get("_asgi_views")
     if cache is None:
         cache = app.__dict__["_asgi_views"] = {}
-    info = cache.get(endpoint)
-    if info is None or info[0] is not view:
-        import inspect
-
-        target = getattr(view, "view_class", None)
-        is_async = inspect.iscoroutinefunction(view) or (
-            target is not None and inspect.iscoroutinefunction(getattr(target, "dispatch_request", None))
-        )
-        info = cache[endpoint] = (view, is_async, bool(getattr(view, "stream_body", False)))
-    return info[1], info[2]
+    target = getattr(view, "view_class", None)
+    is_async = inspect.iscoroutinefunction(view) or (
+        target is not None and inspect.iscoroutinefunction(getattr(target, "dispatch_request", None))
+    )
+    info = cache[endpoint] = (view, is_async, bool(getattr(view, "stream_body", False)))
+    return info
 
 
 # -- dispatch on the loop (the async mirror of Stein.full_dispatch_request) -------------
@@ -537,31 +558,64 @@ def push_contexts(app: Stein, environ: dict[str, Any]) -> tuple[RequestContext, 
 
 
 async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-    """One HTTP request: the WSGI request path with an ASGI first and last step."""
+    """One HTTP request: the WSGI request path with an ASGI first and last step.
+
+    The common case runs in this one coroutine, without the awaits of the general path: an
+    ``async def`` view of an app with no request hooks and no signal receivers, a body that
+    is a single ``bytes`` chunk, nothing to tear down. Every other request takes the general
+    path (:func:`_dispatch_on_loop`, :func:`send_response`, :func:`_end_request`), which
+    does the same thing step by step."""
     if app._startup_pending:
         await run_startup(app)
-    environ = build_environ(scope)
-    environ["stein.asgi.receive"] = receive
-    ctx, t_req, t_app = push_contexts(app, environ)
-    request = ctx.request
+    environ = build_environ(scope, receive)
+    request = app.request_class(environ)
+    ctx = RequestContext(app, environ, request)
+    app_ctx = _cv_app.get(None)
+    t_app = None
+    if app_ctx is None or app_ctx.app is not app:
+        t_app = _cv_app.set(AppContext(app))
+    t_req = _cv_request.set(ctx)
     error: BaseException | None = None
+    signals = _app_module.signals
     try:
         app._match_request(request)
         rule = request.url_rule
         if rule is None:
             response = await _dispatch_on_loop(app, ctx, False)
         else:
-            is_async, streamed = _view_info(app, rule.endpoint)
-            if not streamed and (environ["REQUEST_METHOD"] not in _NO_BODY_METHODS
-                                 or "CONTENT_LENGTH" in environ
-                                 or "HTTP_TRANSFER_ENCODING" in environ):
+            endpoint = rule.endpoint
+            view = app.view_functions.get(endpoint)
+            views: dict[str, tuple[Any, bool, bool]] | None = app.__dict__.get("_asgi_views")
+            info = views.get(endpoint) if views is not None else None
+            if info is None or info[0] is not view:
+                info = _view_info(app, endpoint, view)
+            if not info[2] and (environ["REQUEST_METHOD"] not in _NO_BODY_METHODS
+                                or "CONTENT_LENGTH" in environ
+                                or "HTTP_TRANSFER_ENCODING" in environ):
                 await _preread(environ, receive, app.config["MAX_CONTENT_LENGTH"])
-            if is_async:
+            if not info[1]:
+                if _has_async_hooks(app):
+                    response = await _dispatch_on_loop(app, ctx, True)
+                else:
+                    response, error = await run_sync(app, _dispatch_in_thread, app)
+            elif signals is not None or app.before_request_funcs or app.url_value_preprocessors:
                 response = await _dispatch_on_loop(app, ctx, False)
-            elif _has_async_hooks(app):
-                response = await _dispatch_on_loop(app, ctx, True)
             else:
-                response, error = await run_sync(app, _dispatch_in_thread, app)
+                # _dispatch_on_loop without hooks, inline.
+                try:
+                    if rule.provide_automatic_options and request.method == "OPTIONS":
+                        rv = app.make_default_options_response()
+                    else:
+                        rv = view(**request.view_args)  # type: ignore[misc,arg-type]
+                        if rv.__class__ is _Coroutine:
+                            rv = await rv
+                except Exception as e:
+                    rv = await _handle_user_exception(app, request, e)
+                if ctx._after_request_functions or app.after_request_funcs or \
+                        ctx._session is not None or "HTTP_COOKIE" in environ:
+                    response = await _finalize(app, ctx, rv)
+                else:
+                    response = app.make_response(rv)
     except Exception as e:
         error = e
         try:
@@ -573,12 +627,30 @@ async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send:
         await _end_request(app, ctx, e, t_req, t_app)
         raise
     try:
-        await send_response(app, response, environ, receive, send)
+        body = response.response
+        code = response._status_code
+        if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes and \
+                200 <= code != 204 and code != 304 and environ["REQUEST_METHOD"] != "HEAD":
+            # send_response for a one-chunk body, inline: the start and the whole body.
+            get = _RAW_PAIRS.get
+            await send({"type": "http.response.start", "status": code,
+                        "headers": [get(pair) or _raw_pair(pair) for pair in response.headers._list]})
+            await send({"type": "http.response.body", "body": body[0]})
+            response.close()
+        else:
+            await send_response(app, response, environ, receive, send)
     except BaseException as e:
         error = error or e
         raise
     finally:
-        await _end_request(app, ctx, error, t_req, t_app)
+        if app.teardown_request_funcs or signals is not None or request._form_parsed or \
+                (t_app is not None and app.teardown_appcontext_funcs):
+            await _end_request(app, ctx, error, t_req, t_app)
+        else:
+            # Nothing to tear down (the common case): just leave the contexts.
+            _cv_request.reset(t_req)
+            if t_app is not None:
+                _cv_app.reset(t_app)
 
 
 async def _end_request(app: Stein, ctx: RequestContext, error: BaseException | None,
