@@ -128,6 +128,56 @@ def test_chunked_body_is_decoded(port: int) -> None:
     assert raw.endswith(b"ok 11")
 
 
+CHUNKED_HEAD = b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+_SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n"
+
+
+@pytest.mark.parametrize("body", [
+    b"5\r\nhelloXX\r\n0\r\n\r\n",          # two bytes of junk where the CRLF belongs
+    b"5\r\nhello\r0\r\n\r\n",               # CR without LF
+    b"5\r\nhello\n0\r\n\r\n",               # bare LF
+    b"3\r\nhello\r\n0\r\n\r\n",            # size says 3, data is 5: "lo" is not CRLF
+    b"5\r\nhello0\r\n\r\n" + _SMUGGLED,      # CRLF missing, a request hidden behind
+], ids=["junk", "cr-only", "lf-only", "data-longer-than-size", "smuggle"])
+def test_chunk_data_without_crlf_is_400_and_closes(port: int, body: bytes) -> None:
+    # No "Connection: close" from the client: the server must close on its own, since it
+    # cannot tell where this request's body ends (exchange() reads until the close).
+    raw = exchange(port, CHUNKED_HEAD + body + b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert status_of(raw) == 400, raw[:300]
+    assert b"Chunk data not followed by CRLF in the chunked body" in raw
+    assert b"\r\nConnection: close\r\n" in raw.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    assert responses_in(raw) == 1, raw
+    assert b"<timeout>" not in raw
+    assert b"smuggled" not in raw
+    _still_serving(port)
+
+
+def test_chunked_body_with_crlf_keeps_the_connection(port: int) -> None:
+    # The same connection serves a well-framed chunked request (with a trailer) and the next.
+    raw = exchange(port, CHUNKED_HEAD + b"5;ext=1\r\nhello\r\n1\r\n!\r\n0\r\nX-Trailer: 1\r\n\r\n"
+                         b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    assert responses_in(raw) == 2, raw
+    assert status_of(raw) == 200
+    assert raw.index(b"ok 6") < raw.index(b"ok 0")
+
+
+def test_oversized_chunked_trailers_are_400(port: int) -> None:
+    trailers = b"".join(b"X-T%d: %s\r\n" % (i, b"a" * 8000) for i in range(10))
+    raw = exchange(port, CHUNKED_HEAD + b"2\r\nhi\r\n0\r\n" + trailers + b"\r\n")
+    assert status_of(raw) == 400, raw[:300]
+    assert b"Trailer fields too large in the chunked body" in raw
+    assert responses_in(raw) == 1
+    _still_serving(port)
+
+
+def test_overlong_chunk_size_line_is_400(port: int) -> None:
+    raw = exchange(port, CHUNKED_HEAD + b"5;" + b"e" * 9000 + b"\r\nhello\r\n0\r\n\r\n")
+    assert status_of(raw) == 400, raw[:300]
+    assert b"Chunk size line too long in the chunked body" in raw
+    assert responses_in(raw) == 1
+    _still_serving(port)
+
+
 def test_pipelined_requests_answered_in_order(port: int) -> None:
     raw = exchange(port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
                          b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n"

@@ -46,6 +46,11 @@ def make_conditional(response: Response, request_or_environ: Any,
     Only GET and HEAD requests of 200 responses are touched. Ranges apply to bodies of
     known length: an in-memory body, or a file body (``response.response`` with ``seek``
     via ``file``) whose length is ``complete_length``.
+
+    Range rules (RFC 9110 14): one satisfiable range gives 206 with ``Content-Range``; a
+    range starting at or past the end, or ``bytes=-0`` (zero bytes from the end), gives 416
+    with ``Content-Range: bytes */<length>``; a malformed header (``bytes=5-4``), other
+    units, or several ranges (no ``multipart/byteranges`` here) is ignored: 200, whole body.
     """
     environ = _environ(request_or_environ)
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or response.status_code != 200:

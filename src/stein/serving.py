@@ -119,24 +119,36 @@ class _ChunkedReader:
         self.done = False
         self._buffer = b""
         self.remaining = 1  # for draining: unknown, so "something"
+        #: Set once the body turned out malformed: the response then closes the connection,
+        #: since where this request ends (and the next begins) is no longer known.
+        self.broken = False
+
+    def _fail(self, message: str) -> _InvalidChunk:
+        self.broken = True  # ``done`` stays False, so the connection is not reused
+        return _InvalidChunk(message)
 
     def _next_chunk(self) -> None:
         line = self._rfile.readline(MAX_HEADER_LINE + 1)
+        if not line:
+            raise ConnectionError("client closed the connection mid-body")
         if not line.endswith(b"\n"):
-            raise ValueError("bad chunk size line")
+            raise self._fail("Chunk size line too long in the chunked body")
         size_text = line.split(b";", 1)[0].strip()
         if not _CHUNK_SIZE_RE.match(size_text):
             # Strict hex only: int() would also take "0x5", "+5" or "5_0".
-            raise _InvalidChunk(f"Invalid chunk size line in the chunked body: {size_text[:20]!r}")
+            raise self._fail(f"Invalid chunk size line in the chunked body: {size_text[:20]!r}")
         self._left = int(size_text, 16)
-        if self._left < 0:
-            raise ValueError("bad chunk size")
         if self._left == 0:
-            # Trailers end with an empty line; they are read and dropped.
+            # Trailers end with an empty line; they are read and dropped, within the bound
+            # that holds for the request's headers.
+            total = 0
             while True:
                 trailer = self._rfile.readline(MAX_HEADER_LINE + 1)
                 if trailer in (b"\r\n", b"\n", b""):
                     break
+                total += len(trailer)
+                if total > MAX_HEADERS_SIZE:
+                    raise self._fail("Trailer fields too large in the chunked body")
             self.done = True
             self.remaining = 0
 
@@ -152,7 +164,13 @@ class _ChunkedReader:
             raise ConnectionError("client closed the connection mid-body")
         self._left -= len(data)
         if self._left == 0:
-            self._rfile.readline(3)  # the CRLF after the chunk data
+            # RFC 9112 7.1: chunk data ends with CRLF. Anything else means the sender and
+            # this server disagree about the chunk's length (a smuggling vector): refuse.
+            crlf = self._rfile.read(2)
+            if crlf != b"\r\n":
+                if len(crlf) < 2 and not crlf.startswith(b"\n"):
+                    raise ConnectionError("client closed the connection mid-body")
+                raise self._fail("Chunk data not followed by CRLF in the chunked body")
         return data  # type: ignore[no-any-return]
 
     def read(self, size: int = -1) -> bytes:
@@ -486,6 +504,8 @@ class _Response:
             if lower == "connection" and value.lower() == "close":
                 self.keep_alive = False
             lines.append(f"{name}: {value}\r\n")
+        if getattr(self.environ.get("wsgi.input"), "broken", False):
+            self.keep_alive = False  # a malformed chunked body: framing is lost
         bodiless = code < 200 or code in (204, 304)
         if bodiless:
             self.no_body = True
