@@ -87,6 +87,13 @@ _failed_pages: set[Path] = set()
 _modules_before: dict[Path, set[str]] = {}
 
 
+def compile_block(code: str, name: str) -> Any:
+    """Compile a docs block as a user's own module would be: ``dont_inherit`` keeps this
+    test module's ``from __future__ import annotations`` out of it, so an example that needs
+    real (evaluated) annotations, as pydantic models and validated views do, is tested that way."""
+    return compile(code, name, "exec", dont_inherit=True)
+
+
 @pytest.fixture(scope="module")
 def page_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
     return {}
@@ -121,7 +128,7 @@ def test_doc_block(block: Block, page_dirs: dict[Path, Path],
     last = block.index == max(b.index for b in ALL_BLOCKS if b.page == block.page)
     failed = True
     try:
-        exec(compile(block.code, block.id, "exec"), ns)  # noqa: S102 - running docs is the point
+        exec(compile_block(block.code, block.id), ns)  # noqa: S102 - running docs is the point
         failed = False
     finally:
         if failed:
@@ -163,3 +170,14 @@ def test_extractor_handles_fences(tmp_path: Path) -> None:
     assert blocks[1].skip == "titled block (a file shown for reading)"
     assert blocks[2].skip == "needs a server"
 
+
+def test_blocks_do_not_inherit_this_modules_future_imports() -> None:
+    ns: dict[str, Any] = {}
+    exec(compile_block("def f(x: int) -> str: ...\nann = f.__annotations__\n", "probe"), ns)  # noqa: S102
+    # Under an inherited ``from __future__ import annotations`` these would be the strings
+    # "int" and "str".
+    assert ns["ann"] == {"x": int, "return": str}
+    ns = {}
+    exec(compile_block("from __future__ import annotations\ndef f(x: int): ...\nann = f.__annotations__\n",
+                       "probe"), ns)  # noqa: S102
+    assert ns["ann"] == {"x": "int"}  # a block's own future import still counts
