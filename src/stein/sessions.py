@@ -12,9 +12,11 @@ The cookie is signed, not encrypted: the user can read what is in it.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 import zlib
 from collections.abc import MutableMapping
@@ -261,7 +263,7 @@ class SecureCookieSessionInterface(SessionInterface):
         s = self.get_signing_serializer(app)
         if s is None:
             return None
-        val = request.cookies.get(self.get_cookie_name(app))
+        val = _session_cookie_value(request, self.get_cookie_name(app))
         if not val or len(val) > self.max_cookie_length:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
@@ -279,34 +281,211 @@ class SecureCookieSessionInterface(SessionInterface):
         """Store ``session`` (e.g. set a cookie on ``response``) at the end of the request."""
         write = session.modified if not session else self.should_set_cookie(app, session)
         if write:
-            name = self.get_cookie_name(app)
-            domain = self.get_cookie_domain(app)
-            path = self.get_cookie_path(app)
-            secure = self.get_cookie_secure(app)
-            partitioned = self.get_cookie_partitioned(app)
-            samesite = self.get_cookie_samesite(app)
-            httponly = self.get_cookie_httponly(app)
-            if not session:
-                # Emptied: remove the cookie from the browser.
-                response.delete_cookie(name, domain=domain, path=path, secure=secure,
-                                       partitioned=partitioned, samesite=samesite,
-                                       httponly=httponly)
+            cookie = self._cookie_template(app) if session else None
+            if cookie is None:
+                self._write_cookie(app, session, response)
             else:
                 val = self.get_signing_serializer(app).dumps(dict(session))
-                response.set_cookie(name, val, expires=self.get_expiration_time(app, session),
-                                    httponly=httponly, domain=domain, path=path, secure=secure,
-                                    partitioned=partitioned, samesite=samesite)
+                expires = self.get_expiration_time(app, session)
+                header = cookie.header(val, expires)
+                if header is None or not _plain_response(response, app, header):
+                    # A Response subclass with its own set_cookie, or a cookie over the
+                    # size limit (set_cookie warns): the general path.
+                    response.set_cookie(cookie.name, val, expires=expires,
+                                        httponly=cookie.httponly, domain=cookie.domain,
+                                        path=cookie.path, secure=cookie.secure,
+                                        partitioned=cookie.partitioned,
+                                        samesite=cookie.samesite)
+                else:
+                    response.headers._list.append(("Set-Cookie", header))
         if write or session.accessed:
             # The response depends on the cookie: shared caches must key on it.
             response.add_vary("Cookie")
 
+    def _write_cookie(self, app: Stein, session: SessionMixin, response: Response) -> None:
+        """Set or delete the cookie through the overridable ``get_cookie_*`` methods and
+        ``response.set_cookie`` (the path for subclasses and for deleting)."""
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        partitioned = self.get_cookie_partitioned(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+        if not session:
+            # Emptied: remove the cookie from the browser.
+            response.delete_cookie(name, domain=domain, path=path, secure=secure,
+                                   partitioned=partitioned, samesite=samesite,
+                                   httponly=httponly)
+        else:
+            val = self.get_signing_serializer(app).dumps(dict(session))
+            response.set_cookie(name, val, expires=self.get_expiration_time(app, session),
+                                httponly=httponly, domain=domain, path=path, secure=secure,
+                                partitioned=partitioned, samesite=samesite)
+
+    def _cookie_template(self, app: Stein) -> _CookieTemplate | None:
+        """The ``Set-Cookie`` text around the value for the app's current cookie settings,
+        or ``None`` when a subclass overrides how the settings are read.
+
+        Built on first use and kept on the app; the config values are compared on every
+        call (one dict lookup each), so a change between requests is picked up.
+        """
+        cls = type(self)
+        plain = _plain_interfaces.get(cls)
+        if plain is None:
+            plain = _plain_interfaces[cls] = all(
+                getattr(cls, n) is getattr(SecureCookieSessionInterface, n)
+                for n in _COOKIE_METHODS)
+        if not plain:
+            return None
+        c = app.config
+        key = (c["SESSION_COOKIE_NAME"], c["SESSION_COOKIE_DOMAIN"], c["SESSION_COOKIE_PATH"],
+               c["APPLICATION_ROOT"], c["SESSION_COOKIE_HTTPONLY"], c["SESSION_COOKIE_SECURE"],
+               c["SESSION_COOKIE_SAMESITE"], c["SESSION_COOKIE_PARTITIONED"])
+        cached = app.__dict__.get("_session_cookie_template")
+        if cached is not None and cached[0] == key:
+            return cached[1]  # type: ignore[no-any-return]
+        t = _CookieTemplate(self.get_cookie_name(app), self.get_cookie_domain(app),
+                            self.get_cookie_path(app), self.get_cookie_httponly(app),
+                            self.get_cookie_secure(app), self.get_cookie_samesite(app),
+                            self.get_cookie_partitioned(app))
+        app.__dict__["_session_cookie_template"] = (key, t)
+        return t
+
+
+# What _cookie_template reads; a subclass overriding any of them takes the general path.
+_COOKIE_METHODS = ("get_cookie_name", "get_cookie_domain", "get_cookie_path",
+                   "get_cookie_httponly", "get_cookie_secure", "get_cookie_samesite",
+                   "get_cookie_partitioned")
+_plain_interfaces: dict[type, bool] = {}
+
+
+class _CookieTemplate:
+    """A session ``Set-Cookie`` header for fixed settings, split around the parts that vary
+    per request (the value and ``Expires``), so a save is two string joins.
+
+    The pieces come from ``dump_cookie`` itself with an empty value and a marker for
+    ``Expires``, so the joined header is the same text ``dump_cookie`` gives; invalid
+    settings raise its ``ValueError`` here, as they would on every save.
+    """
+
+    __slots__ = ("name", "domain", "path", "httponly", "secure", "samesite", "partitioned",
+                 "_head", "_session_tail", "_before_expires", "_after_expires")
+
+    _MARK = "\x01"
+
+    def __init__(self, name: str, domain: str | None, path: str, httponly: bool, secure: bool,
+                 samesite: str | None, partitioned: bool) -> None:
+        from .http import dump_cookie
+
+        self.name, self.domain, self.path = name, domain, path
+        self.httponly, self.secure = httponly, secure
+        self.samesite, self.partitioned = samesite, partitioned
+        plain = dump_cookie(name, "", None, None, path, domain, secure, httponly, samesite,
+                            partitioned)
+        timed = dump_cookie(name, "", None, self._MARK, path, domain, secure, httponly,
+                            samesite, partitioned)
+        self._head = name + "="
+        # dump_cookie(name, "") starts with "name=": what follows is the attributes.
+        self._session_tail = plain[len(self._head):]
+        parts = timed[len(self._head):].split(self._MARK)
+        self._before_expires: str | None = parts[0] if len(parts) == 2 else None
+        self._after_expires: str = parts[-1]
+
+    def header(self, value: str, expires: Any) -> str | None:
+        """``dump_cookie(name, value, expires=expires, <settings>)``, or ``None`` when the
+        value needs quoting (never for a signed session value) or the marker was ambiguous."""
+        if not _cookie_safe_value(value):
+            return None
+        if expires is None:
+            return self._head + value + self._session_tail
+        if self._before_expires is None:
+            return None
+        if not isinstance(expires, str):  # as dump_cookie treats it
+            from .http import http_date
+
+            expires = http_date(expires)
+        return self._head + value + self._before_expires + expires + self._after_expires
+
+
+# The signed value is base64url and dots; dump_cookie leaves such a value unquoted.
+_cookie_safe_value = re.compile(r"[A-Za-z0-9_.\-]*").fullmatch
+
+
+def _plain_response(response: Response, app: Stein, header: str) -> bool:
+    """Whether appending ``header`` is all ``response.set_cookie`` would do: the stock
+    method, and a header within the cookie size limit (over it, set_cookie warns)."""
+    from .wrappers import Response
+
+    if type(response).set_cookie is not Response.set_cookie:
+        return False
+    limit = response.max_cookie_size
+    if limit == 4093:
+        limit = app.config.get("MAX_COOKIE_SIZE", limit)
+    return not limit or len(header) <= limit
+
+
+def _session_cookie_value(request: Request, name: str) -> str | None:
+    """``request.cookies.get(name)`` without parsing every cookie into a dict, when the
+    cookies were not parsed yet and the header is ASCII (the same first-wins rules)."""
+    cookies = request.__dict__.get("cookies")
+    if cookies is None:
+        from .wrappers import Request
+
+        header = request.environ.get("HTTP_COOKIE")
+        if type(request).cookies is Request.cookies and (not header or header.isascii()):
+            if not header:
+                return None
+            from .http import _unquote_cookie
+
+            for part in header.split(";"):
+                k, sep, v = part.partition("=")
+                if sep and k.strip() == name:
+                    return _unquote_cookie(v.strip())
+            return None
+        cookies = request.cookies
+    return cookies.get(name)  # type: ignore[no-any-return]
+
+
+# base64url through binascii directly: what base64.urlsafe_b64encode/-decode do, without
+# their argument checks and wrappers (a session request does six of these).
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
 
 def _b64encode(b: bytes) -> bytes:
-    return base64.urlsafe_b64encode(b).rstrip(b"=")
+    return binascii.b2a_base64(b, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
 
 
 def _b64decode(b: bytes) -> bytes:
-    return base64.urlsafe_b64decode(b + b"=" * (-len(b) % 4))
+    return binascii.a2b_base64(b.translate(_FROM_URLSAFE) + b"=" * (-len(b) % 4))
+
+
+_PAD_INNER = bytes(x ^ 0x36 for x in range(256))
+_PAD_OUTER = bytes(x ^ 0x5C for x in range(256))
+
+
+class _HMAC:
+    """``hmac.digest(key, msg, digest)`` for one fixed key, with the key's padded inner
+    and outer blocks hashed once here (RFC 2104); a call copies two hash states instead of
+    setting up the key again, about half the time of ``hmac.digest``."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes, digest: str) -> None:
+        block = hashlib.new(digest).block_size
+        if len(key) > block:
+            key = hashlib.new(digest, key).digest()
+        key = key.ljust(block, b"\0")
+        self._inner = hashlib.new(digest, key.translate(_PAD_INNER))
+        self._outer = hashlib.new(digest, key.translate(_PAD_OUTER))
+
+    def __call__(self, msg: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(msg)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
 
 class CookieSerializer:
@@ -317,7 +496,8 @@ class CookieSerializer:
     ``payload.timestamp.signature``: the payload is base64url JSON (zlib-compressed and
     prefixed with ``.`` when that is shorter), the timestamp base64url of the big-endian
     seconds, and the signature ``HMAC(derived_key, payload.timestamp)`` where
-    ``derived_key = HMAC(secret_key, salt)``. The derived keys are computed once, here.
+    ``derived_key = HMAC(secret_key, salt)``. The derived keys, and the HMAC state for
+    each, are computed once, here.
     Errors are itsdangerous' ``BadSignature``/``SignatureExpired``/``BadPayload``.
     """
 
@@ -332,12 +512,14 @@ class CookieSerializer:
             for k in secret_keys
         ]
         self._sign_key = derived[-1]
-        self._verify_keys = derived[::-1]  # newest first: the usual match is the first
+        self._sign = _HMAC(derived[-1], digest)
+        # Newest first: the usual match is the first.
+        self._verifiers = [_HMAC(k, digest) for k in reversed(derived)]
         self._digest = digest
 
     def dumps(self, obj: Any) -> str:
         """Serialize, timestamp and sign ``obj``."""
-        data = _TaggedJSON.dumps(obj).encode("utf-8")
+        data = _dumps_json(obj).encode("utf-8")
         prefix = b""
         if len(data) >= self.compress_threshold:
             compressed = zlib.compress(data)
@@ -346,8 +528,7 @@ class CookieSerializer:
         ts = int(time.time())
         value = b"%s%s.%s" % (prefix, _b64encode(data),
                               _b64encode(ts.to_bytes((ts.bit_length() + 7) // 8 or 1, "big")))
-        sig = _b64encode(hmac.digest(self._sign_key, value, self._digest))
-        return (value + b"." + sig).decode("ascii")
+        return (value + b"." + _b64encode(self._sign(value))).decode("ascii")
 
     def loads(self, s: str | bytes, max_age: int | None = None) -> Any:
         """Verify ``s`` (signature, then age when ``max_age`` is given) and return the object."""
@@ -359,8 +540,8 @@ class CookieSerializer:
             sig_bytes = _b64decode(sig)
         except (ValueError, TypeError):
             sig_bytes = b""
-        for key in self._verify_keys:
-            if hmac.compare_digest(hmac.digest(key, value, self._digest), sig_bytes):
+        for mac in self._verifiers:
+            if hmac.compare_digest(mac(value), sig_bytes):
                 break
         else:
             _raise("BadSignature", "Signature does not match")
@@ -378,7 +559,7 @@ class CookieSerializer:
             data = d.decompress(data, 1 << 20)
             if d.unconsumed_tail:
                 _raise("BadPayload", "Compressed payload is too large")
-        return _TaggedJSON.loads(data)
+        return _loads_json(data)
 
 
 def _raise(name: str, message: str) -> NoReturn:
@@ -411,6 +592,41 @@ def _untag(d: dict[str, Any]) -> Any:
     if len(d) == 1 and " b" in d:
         return base64.b64decode(d[" b"])
     return d
+
+
+# The C encoder and scanner that json.dumps/json.loads build on every call with these
+# arguments, built once. The encoder gets no circular-reference markers (a dict shared
+# across threads would give false alarms); whatever it fails on, the stdlib call redoes
+# and so gives its own answer or error.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_encode = None if _c_make_encoder is None else _c_make_encoder(
+    None, _tag, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+_scan = json.JSONDecoder(object_hook=_untag).scan_once  # type: ignore[attr-defined]
+
+
+def _dumps_json(obj: Any) -> str:
+    """``_TaggedJSON.dumps(obj)``, the same text."""
+    if _encode is not None:
+        try:
+            return "".join(_encode(obj, 0))
+        except Exception:
+            pass
+    return _TaggedJSON.dumps(obj)
+
+
+def _loads_json(data: bytes) -> Any:
+    """``_TaggedJSON.loads(data)`` for a payload: a JSON object scanned directly when the
+    text is exactly one (the only thing a session cookie holds), else the stdlib path."""
+    if data[:1] == b"{":
+        try:
+            text = data.decode("utf-8")
+            obj, end = _scan(text, 0)
+        except Exception:
+            pass
+        else:
+            if end == len(text):
+                return obj
+    return _TaggedJSON.loads(data)
 
 
 def total_seconds(td: timedelta) -> int:

@@ -1,0 +1,458 @@
+"""The session fast paths give exactly what the general paths give.
+
+Each fast piece of ``stein.sessions`` (HMAC with precomputed pads, base64url through
+binascii, the prebuilt JSON encoder and scanner, the ``Set-Cookie`` template, reading one
+cookie without parsing them all, the save that appends the header itself) is compared
+with the code it stands in for: the stdlib, ``dump_cookie``, ``parse_cookie``,
+``response.set_cookie`` and itsdangerous.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+import warnings
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
+
+from stein import Response, Stein, session
+from stein.http import dump_cookie, parse_cookie
+from stein.sessions import (
+    _HMAC,
+    CookieSerializer,
+    SecureCookieSessionInterface,
+    _b64decode,
+    _b64encode,
+    _CookieTemplate,
+    _dumps_json,
+    _loads_json,
+    _session_cookie_value,
+    _tag,
+    _TaggedJSON,
+)
+from stein.wrappers import Request
+
+PROPS = settings(max_examples=150, deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+# -- values a session may hold ----------------------------------------------------------
+
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+# Values the tag serializer must handle besides plain JSON: some round-trip (bytes), the
+# others are written the way the JSON provider writes them.
+tagged_scalars = st.one_of(
+    st.binary(max_size=40),
+    st.text(max_size=20).map(Markup),
+    st.datetimes(timezones=st.just(timezone.utc)),
+    st.dates(),
+    st.uuids(),
+)
+keys = st.one_of(st.text(max_size=8), st.sampled_from([" b", " t", " di", " u", " m", " d"]))
+values = st.recursive(
+    st.one_of(json_scalars, tagged_scalars),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(keys, inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+sessions = st.dictionaries(keys, values, max_size=6)
+
+
+# -- primitives ---------------------------------------------------------------------------
+
+@PROPS
+@given(key=st.binary(max_size=200), msg=st.binary(max_size=300),
+       digest=st.sampled_from(["sha256", "sha1", "sha512", "md5"]))
+def test_hmac_matches_stdlib(key: bytes, msg: bytes, digest: str) -> None:
+    mac = _HMAC(key, digest)
+    assert mac(msg) == hmac.digest(key, msg, digest)
+    assert mac(msg) == mac(msg)  # the precomputed state is not consumed by a call
+
+
+@PROPS
+@given(st.binary(max_size=200))
+def test_base64url_matches_stdlib(b: bytes) -> None:
+    enc = _b64encode(b)
+    assert enc == base64.urlsafe_b64encode(b).rstrip(b"=")
+    assert _b64decode(enc) == b
+
+
+@PROPS
+@given(st.binary(max_size=60).map(lambda b: base64.urlsafe_b64encode(b).rstrip(b"="))
+       | st.binary(max_size=60))
+def test_base64url_decode_errors_match_stdlib(b: bytes) -> None:
+    padded = b + b"=" * (-len(b) % 4)
+    try:
+        expected: Any = base64.urlsafe_b64decode(padded)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: Any = _b64decode(b)
+    except ValueError:
+        got = ValueError
+    assert got == expected
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+@PROPS
+@given(sessions)
+def test_json_encoder_same_text_as_tagged_json(data: dict[str, Any]) -> None:
+    assert _dumps_json(data) == _TaggedJSON.dumps(data)
+
+
+@PROPS
+@given(sessions)
+def test_json_round_trip_same_as_tagged_json(data: dict[str, Any]) -> None:
+    text = _TaggedJSON.dumps(data).encode()
+    # A user dict {" b": <not base64>} cannot be read back by either (the tag format has no
+    # escape for it); then both fail the same way.
+    assert _outcome(_loads_json, text) == _outcome(_TaggedJSON.loads, text)
+
+
+def _outcome(f: Any, data: bytes) -> Any:
+    try:
+        return ("ok", f(data))
+    except Exception as e:  # noqa: BLE001 - the error's type is what is compared
+        return ("error", type(e))
+
+
+@PROPS
+@given(st.binary(max_size=40) | st.sampled_from(
+    [b"{}", b' {"a":1}', b'{"a":1} ', b'{"a":1}x', b"[1]", b'{"a":', b"\xef\xbb\xbf{}",
+     b'{\x00"\x00}\x00', b'{" b":"AAE="}', b'{" b":"!"}', b'{"a":NaN}']))
+def test_json_loads_same_answer_or_error(data: bytes) -> None:
+    assert _outcome(_loads_json, data) == _outcome(_TaggedJSON.loads, data)
+
+
+def test_tagged_values_written_as_before() -> None:
+    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+    u = uuid.UUID(int=5)
+    data = {"t": (1, 2), "b": b"\x00\xff", "m": Markup("<b>x</b>"), "d": when,
+            "day": date(2024, 1, 2), "u": u, " b": "not bytes"}
+    text = _dumps_json(data)
+    assert text == _TaggedJSON.dumps(data)
+    back = _loads_json(text.encode())
+    assert back["t"] == [1, 2] and back["b"] == b"\x00\xff" and back["m"] == "<b>x</b>"
+    assert back["d"] == "Mon, 06 May 2024 07:08:09 GMT" and back["day"] == "2024-01-02"
+    assert back["u"] == str(u) and back[" b"] == "not bytes"
+
+
+def test_json_errors_are_the_stdlib_errors() -> None:
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match="Circular reference"):
+        _dumps_json(loop)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        _dumps_json({"x": object()})
+    shared = [1, 2]
+    assert _dumps_json({"a": shared, "b": shared}) == '{"a":[1,2],"b":[1,2]}'
+
+
+# -- the serializer against itsdangerous --------------------------------------------------
+
+def _theirs(keys: list[str]) -> Any:
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(keys, salt="cookie-session", serializer=_TaggedJSON,
+                                  signer_kwargs={"key_derivation": "hmac",
+                                                 "digest_method": hashlib.sha256})
+
+
+@PROPS
+@given(sessions, st.text(min_size=1, max_size=30))
+def test_serializer_compatible_with_itsdangerous(data: dict[str, Any], key: str) -> None:
+    ours = CookieSerializer([key], "cookie-session")
+    theirs = _theirs([key])
+    kind, expected = _outcome(_TaggedJSON.loads, _TaggedJSON.dumps(data).encode())
+    assume(kind == "ok")
+    mine = ours.dumps(data)
+    assert theirs.loads(mine, max_age=60) == expected
+    assert ours.loads(theirs.dumps(data), max_age=60) == expected
+    assert ours.loads(mine, max_age=60) == expected
+
+
+def _reference_dumps(key: str, obj: Any, ts: int) -> str:
+    """The cookie written with the stdlib pieces the fast ones replace."""
+    import zlib
+
+    def enc(b: bytes) -> bytes:
+        return base64.urlsafe_b64encode(b).rstrip(b"=")
+
+    data = json.dumps(obj, default=_tag, separators=(",", ":")).encode()
+    prefix = b""
+    if len(data) >= 128:
+        compressed = zlib.compress(data)
+        if len(compressed) < len(data) - 1:
+            data, prefix = compressed, b"."
+    value = prefix + enc(data) + b"." + enc(ts.to_bytes(4, "big"))
+    derived = hmac.digest(key.encode(), b"cookie-session", "sha256")
+    return (value + b"." + enc(hmac.digest(derived, value, "sha256"))).decode()
+
+
+@PROPS
+@given(sessions | st.dictionaries(st.text(max_size=3), st.text(max_size=300), max_size=3),
+       st.text(min_size=1, max_size=30))
+def test_serializer_same_bytes_as_reference(data: dict[str, Any], key: str) -> None:
+    import time
+    from unittest import mock
+
+    with mock.patch.object(time, "time", lambda: 1_700_000_000.5):
+        mine = CookieSerializer(["older-key", key], "cookie-session").dumps(data)
+    assert mine == _reference_dumps(key, data, 1_700_000_000)
+
+
+def test_serializer_rotation_and_tampering() -> None:
+    from itsdangerous import BadSignature
+
+    old = CookieSerializer(["old-key-0123456789"], "cookie-session")
+    both = CookieSerializer(["old-key-0123456789", "new-key-0123456789"], "cookie-session")
+    cookie = old.dumps({"a": 1})
+    assert both.loads(cookie) == {"a": 1}
+    new_cookie = both.dumps({"a": 2})
+    assert _theirs(["new-key-0123456789"]).loads(new_cookie) == {"a": 2}
+    with pytest.raises(BadSignature):
+        old.loads(new_cookie)
+    payload, ts, sig = cookie.split(".")
+    for bad in (f"{payload}.{ts}.{sig[:-1]}A", f"{payload}x.{ts}.{sig}", f"{payload}.{ts}.!!"):
+        with pytest.raises(BadSignature):
+            both.loads(bad)
+
+
+# -- Set-Cookie template ------------------------------------------------------------------
+
+cookie_settings = st.fixed_dictionaries({
+    "name": st.sampled_from(["session", "sid", "__Host-s"]),
+    "domain": st.sampled_from([None, "example.test", ".example.test"]),
+    "path": st.sampled_from(["/", "/app", "/a b"]),
+    "httponly": st.booleans(),
+    "secure": st.booleans(),
+    "samesite": st.sampled_from([None, "Lax", "strict", "None"]),
+    "partitioned": st.booleans(),
+})
+
+
+@PROPS
+@given(cookie_settings,
+       st.text(alphabet="abcXYZ019-_.", max_size=80),
+       st.one_of(st.none(), st.datetimes(timezones=st.just(timezone.utc)),
+                 st.just("Thu, 01 Jan 1970 00:00:00 GMT")))
+def test_cookie_template_matches_dump_cookie(cfg: dict[str, Any], value: str,
+                                             expires: Any) -> None:
+    t = _CookieTemplate(**cfg)
+    expected = dump_cookie(cfg["name"], value, None, expires, cfg["path"], cfg["domain"],
+                           cfg["secure"], cfg["httponly"], cfg["samesite"], cfg["partitioned"])
+    assert t.header(value, expires) == expected
+
+
+def test_cookie_template_declines_values_needing_quotes() -> None:
+    t = _CookieTemplate("session", None, "/", True, False, "Lax", False)
+    assert t.header('a"b', None) is None
+    assert t.header("a b", None) is None
+    assert t.header("ok.value-_", None) == "session=ok.value-_; Path=/; HttpOnly; SameSite=Lax"
+
+
+def test_cookie_template_rejects_bad_settings_like_dump_cookie() -> None:
+    with pytest.raises(ValueError, match="SameSite"):
+        _CookieTemplate("session", None, "/", True, False, "Sometimes", False)
+    with pytest.raises(ValueError, match="Invalid cookie path"):
+        _CookieTemplate("session", None, "/a;b", True, False, None, False)
+
+
+# -- reading the one cookie ---------------------------------------------------------------
+
+cookie_headers = st.lists(
+    st.tuples(st.sampled_from(["session", " session", "session ", "sid", "x", "", "sess"]),
+              st.sampled_from(["=", "", " = "]),
+              st.text(alphabet='ab."\\; =01', max_size=12)),
+    max_size=5,
+).map(lambda parts: ";".join(k + sep + v for k, sep, v in parts))
+
+
+@PROPS
+@given(cookie_headers | st.text(max_size=40), st.sampled_from(["session", "sid"]))
+def test_one_cookie_matches_full_parse(header: str, name: str) -> None:
+    environ = {"HTTP_COOKIE": header, "REQUEST_METHOD": "GET", "PATH_INFO": "/"}
+    expected = Request(dict(environ)).cookies.get(name)
+    assert _session_cookie_value(Request(dict(environ)), name) == expected
+    assert expected == parse_cookie(header).get(name) or not header.isascii()
+
+
+def test_one_cookie_uses_parsed_cookies_and_request_subclass() -> None:
+    r = Request({"HTTP_COOKIE": "session=a"})
+    assert r.cookies["session"] == "a"
+    r.environ["HTTP_COOKIE"] = "session=b"  # already parsed: the parsed dict is the answer
+    assert _session_cookie_value(r, "session") == "a"
+
+    class Custom(Request):
+        @property
+        def cookies(self) -> Any:  # type: ignore[override]
+            return {"session": "from-subclass"}
+
+    assert _session_cookie_value(Custom({"HTTP_COOKIE": "session=x"}), "session") == \
+        "from-subclass"
+    assert _session_cookie_value(Request({}), "session") is None
+
+
+# -- whole requests: the fast save against the general one --------------------------------
+
+class _General(SecureCookieSessionInterface):
+    """Overrides a cookie setting method, so every save takes the general path."""
+
+    def get_cookie_name(self, app: Stein) -> str:
+        return super().get_cookie_name(app)
+
+
+def _app(interface: SecureCookieSessionInterface) -> Stein:
+    app = Stein("speed")
+    app.config.update(TESTING=True, SECRET_KEY="speed-test-secret-key")
+    app.session_interface = interface
+
+    @app.route("/set/<v>")
+    def set_(v: str) -> str:
+        session["v"] = v
+        session["b"] = b"\x00"
+        return "ok"
+
+    @app.route("/perm/<v>")
+    def perm(v: str) -> str:
+        session.permanent = True
+        session["v"] = v
+        return "ok"
+
+    @app.route("/get")
+    def get() -> str:
+        return str(session.get("v"))
+
+    @app.route("/clear")
+    def clear() -> str:
+        session.clear()
+        return "cleared"
+
+    return app
+
+
+@pytest.fixture
+def frozen_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.0)
+    fixed = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+
+    class _Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+            return fixed
+
+    import stein.sessions
+
+    monkeypatch.setattr(stein.sessions, "datetime", _Frozen)
+
+
+CONFIGS: list[dict[str, Any]] = [
+    {},
+    {"SESSION_COOKIE_NAME": "sid", "SESSION_COOKIE_DOMAIN": "example.test",
+     "SESSION_COOKIE_PATH": "/app", "SESSION_COOKIE_SECURE": True,
+     "SESSION_COOKIE_HTTPONLY": False, "SESSION_COOKIE_SAMESITE": "Strict",
+     "SESSION_COOKIE_PARTITIONED": True},
+    {"SESSION_COOKIE_SAMESITE": None, "APPLICATION_ROOT": "/root"},
+    {"PERMANENT_SESSION_LIFETIME": 120, "SESSION_REFRESH_EACH_REQUEST": False},
+]
+
+
+@pytest.mark.usefixtures("frozen_time")
+@pytest.mark.parametrize("config", CONFIGS)
+def test_fast_save_same_headers_as_general(config: dict[str, Any]) -> None:
+    fast, general = _app(SecureCookieSessionInterface()), _app(_General())
+    clients = []
+    for app in (fast, general):
+        app.config.update(config)
+        clients.append(app.test_client())
+    name = fast.config["SESSION_COOKIE_NAME"]
+    for path in ("/set/a", "/get", "/perm/b", "/get", "/set/c", "/clear", "/get"):
+        answers = []
+        for c in clients:
+            rv = c.get(path, base_url="http://example.test/app")
+            answers.append((rv.status_code, rv.text, rv.headers.getlist("Set-Cookie"),
+                            rv.headers.get("Vary")))
+        assert answers[0] == answers[1], path
+        if path.startswith("/set"):
+            assert answers[0][2] and answers[0][2][0].startswith(name + "=")
+
+
+@pytest.mark.usefixtures("frozen_time")
+def test_config_change_between_requests_is_picked_up() -> None:
+    app = _app(SecureCookieSessionInterface())
+    c = app.test_client()
+    [first] = c.get("/set/a").headers.getlist("Set-Cookie")
+    assert first.endswith("; Path=/; HttpOnly; SameSite=Lax")
+    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+    app.config["SESSION_COOKIE_SECURE"] = True
+    [second] = c.get("/set/b").headers.getlist("Set-Cookie")
+    assert second.endswith("; Path=/; Secure; HttpOnly; SameSite=Strict")
+    app.config["SESSION_COOKIE_NAME"] = "other"
+    [third] = c.get("/set/c").headers.getlist("Set-Cookie")
+    assert third.startswith("other=")
+
+
+def test_response_subclass_set_cookie_is_called() -> None:
+    calls: list[tuple[str, str]] = []
+
+    class Tracking(Response):
+        def set_cookie(self, key: str, value: str = "", *args: Any, **kw: Any) -> None:
+            calls.append((key, kw["samesite"]))
+            super().set_cookie(key, value, *args, **kw)
+
+    app = _app(SecureCookieSessionInterface())
+    app.response_class = Tracking
+    rv = app.test_client().get("/set/x")
+    assert calls == [("session", "Lax")]
+    assert rv.headers["Set-Cookie"].startswith("session=")
+
+
+def test_oversize_cookie_still_warns() -> None:
+    app = _app(SecureCookieSessionInterface())
+    app.config["MAX_COOKIE_SIZE"] = 60
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rv = app.test_client().get("/set/" + "x" * 40)
+    assert rv.status_code == 200
+    assert any("over the 60 bytes" in str(w.message) for w in caught)
+    assert rv.headers["Set-Cookie"].startswith("session=")
+
+
+def test_permanent_cookie_expires_and_refresh() -> None:
+    app = _app(SecureCookieSessionInterface())
+    app.permanent_session_lifetime = timedelta(hours=1)
+    c = app.test_client()
+    [header] = c.get("/perm/p").headers.getlist("Set-Cookie")
+    assert "; Expires=" in header and header.endswith("; Path=/; HttpOnly; SameSite=Lax")
+    rv = c.get("/get")
+    assert rv.text == "p" and len(rv.headers.getlist("Set-Cookie")) == 1
+    assert rv.headers["Vary"] == "Cookie"
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
+    rv = c.get("/get")
+    assert rv.text == "p" and rv.headers.getlist("Set-Cookie") == []
+
+
+def test_read_only_request_sets_no_cookie_but_varies() -> None:
+    c = _app(SecureCookieSessionInterface()).test_client()
+    c.get("/set/v")
+    rv = c.get("/get")
+    assert rv.text == "v"
+    assert rv.headers.getlist("Set-Cookie") == []
+    assert rv.headers["Vary"] == "Cookie"
+    assert json.loads(json.dumps(rv.text)) == "v"
