@@ -25,6 +25,7 @@ leaving Jinja's own code. Sandboxed environments keep every stock path.
 from __future__ import annotations
 
 import io
+import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -134,6 +135,49 @@ class CodeGenerator(_StockCodeGenerator):
         if escape_inner is not None:
             self.writeline(f"from stein.jinja_fast import escape_inner as {self.ESCAPE_INNER_NAME}")
         super().visit_Template(node, frame)
+        if isinstance(self.stream, io.StringIO):
+            self.stream = io.StringIO(_drop_dead_loop_vars(self.stream.getvalue()))
+
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:  # noqa: N802
+        """One ``yield`` of an f-string per output node, instead of one per piece.
+
+        Only for autoescaped, unbuffered output: every runtime piece is then an exact
+        ``str`` or a ``Markup``, which an f-string copies as ``"".join`` would.
+        """
+        finalize = self._make_finalize()
+        if (frame.buffer is not None or frame.require_output_check
+                or not self._inline_escape(frame, finalize)):
+            return super().visit_Output(node, frame)  # type: ignore[no-any-return]
+        # Constant pieces are folded at compile time exactly as Jinja's visit_Output does.
+        body: list[list[Any] | nodes.Expr] = []
+        for child in node.nodes:
+            try:
+                if not (finalize.const or isinstance(child, nodes.TemplateData)):
+                    raise nodes.Impossible()
+                const = self._output_child_to_const(child, frame, finalize)
+            except (nodes.Impossible, Exception):
+                body.append(child)
+                continue
+            if body and isinstance(body[-1], list):
+                body[-1].append(const)
+            else:
+                body.append([const])
+        if len(body) < 2:
+            return super().visit_Output(node, frame)  # type: ignore[no-any-return]
+        text: list[str] = []
+        for item in body:
+            if isinstance(item, list):
+                text.append("".join(item).replace("{", "{{").replace("}", "}}"))
+                continue
+            # Each runtime piece is evaluated, in order, into a temporary first.
+            name = self.temporary_identifier()
+            self.writeline(f"{name} = ", item)
+            self._output_child_pre(item, frame, finalize)
+            self.visit(item, frame)
+            self._output_child_post(item, frame, finalize)
+            text.append("{" + name + "}")
+        self.writeline("yield f" + repr("".join(text)))
+        return None
 
     def _inline_escape(self, frame: Frame, finalize: Any) -> bool:
         return (escape_inner is not None and frame.eval_ctx.autoescape
@@ -157,6 +201,22 @@ class CodeGenerator(_StockCodeGenerator):
         value, kind = temps
         self.write(f")) is str else str({value}) if {kind} is int else escape({value}))")
         return None
+
+
+_LOOP_VARS_INIT = re.compile(r"^( *)_loop_vars = \{\}$", re.MULTILINE)
+
+
+def _drop_dead_loop_vars(source: str) -> str:
+    """``source`` without its per-iteration ``_loop_vars = {}`` if nothing reads them.
+
+    Jinja starts every loop iteration with a fresh dict for ``{% set %}`` inside loops.
+    When the module mentions ``_loop_vars`` nowhere else, the dicts are never used; each
+    line becomes ``pass`` so line numbers (and template tracebacks) stay the same.
+    """
+    inits = len(_LOOP_VARS_INIT.findall(source))
+    if not inits or source.count("_loop_vars") != inits:
+        return source
+    return _LOOP_VARS_INIT.sub(r"\1pass", source)
 
 
 class Template(jinja2.Template):
