@@ -142,16 +142,32 @@ def build_environ(scope: dict[str, Any], receive: Receive | None = None) -> dict
     environ["asgi.scope"] = scope
     if receive is not None:
         environ["stein.asgi.receive"] = receive
-    keys = _ENVIRON_KEYS
-    for name, value in scope["headers"]:
-        key = keys.get(name) or _environ_key(name)
+    headers = scope["headers"]
+    if headers.__class__ is not list:
+        headers = list(headers)
+    # Header keys (HTTP_*, CONTENT_*) never clash with the keys set above, so a repeated
+    # header is the only way the environ grows by less than one key per header; that rare
+    # case is redone with the values joined.
+    size = len(environ) + len(headers)
+    known = _ENVIRON_KEYS.get
+    for name, value in headers:
+        environ[known(name) or _environ_key(name)] = value.decode("latin-1")
+    if len(environ) != size:
+        _join_repeated(environ, headers)
+    return environ
+
+
+def _join_repeated(environ: dict[str, Any], headers: list[Any]) -> None:
+    # Repeated headers are one environ value, joined with ", " ("; " for Cookie).
+    for name, _ in headers:
+        environ.pop(_environ_key(name), None)
+    for name, value in headers:
+        key = _environ_key(name)
         if key in environ:
-            old = environ[key]
             sep = "; " if key == "HTTP_COOKIE" else ", "
-            environ[key] = f"{old}{sep}{value.decode('latin-1')}"
+            environ[key] = f"{environ[key]}{sep}{value.decode('latin-1')}"
         else:
             environ[key] = value.decode("latin-1")
-    return environ
 
 
 # -- the request body -------------------------------------------------------------------
