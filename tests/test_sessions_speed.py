@@ -29,6 +29,7 @@ from stein.sessions import (
     _HMAC,
     CookieSerializer,
     SecureCookieSessionInterface,
+    _add_vary_cookie,
     _b64decode,
     _b64encode,
     _CookieTemplate,
@@ -456,3 +457,27 @@ def test_read_only_request_sets_no_cookie_but_varies() -> None:
     assert rv.headers.getlist("Set-Cookie") == []
     assert rv.headers["Vary"] == "Cookie"
     assert json.loads(json.dumps(rv.text)) == "v"
+
+
+@pytest.mark.parametrize("initial", [None, "Accept", "cookie", "Accept, Cookie", ""])
+def test_vary_cookie_same_as_add_vary(initial: str | None) -> None:
+    def make() -> Response:
+        r = Response("x")
+        if initial is not None:
+            r.headers["Vary"] = initial
+        return r
+
+    fast, stock = make(), make()
+    _add_vary_cookie(fast)
+    stock.add_vary("Cookie")
+    assert fast.headers._list == stock.headers._list
+
+
+def test_vary_cookie_response_subclass() -> None:
+    class Custom(Response):
+        def add_vary(self, field: str) -> None:
+            self.headers["Vary"] = f"custom {field}"
+
+    r = Custom("x")
+    _add_vary_cookie(r)
+    assert r.headers["Vary"] == "custom Cookie"

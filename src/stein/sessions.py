@@ -23,9 +23,12 @@ from collections.abc import MutableMapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from .datastructures import Headers
+from .http import _unquote_cookie, dump_cookie, http_date
+from .wrappers import Request, Response
+
 if TYPE_CHECKING:
     from .app import Stein
-    from .wrappers import Request, Response
 
 
 class SessionMixin(MutableMapping):  # type: ignore[type-arg]
@@ -300,7 +303,7 @@ class SecureCookieSessionInterface(SessionInterface):
                     response.headers._list.append(("Set-Cookie", header))
         if write or session.accessed:
             # The response depends on the cookie: shared caches must key on it.
-            response.add_vary("Cookie")
+            _add_vary_cookie(response)
 
     def _write_cookie(self, app: Stein, session: SessionMixin, response: Response) -> None:
         """Set or delete the cookie through the overridable ``get_cookie_*`` methods and
@@ -376,8 +379,6 @@ class _CookieTemplate:
 
     def __init__(self, name: str, domain: str | None, path: str, httponly: bool, secure: bool,
                  samesite: str | None, partitioned: bool) -> None:
-        from .http import dump_cookie
-
         self.name, self.domain, self.path = name, domain, path
         self.httponly, self.secure = httponly, secure
         self.samesite, self.partitioned = samesite, partitioned
@@ -402,8 +403,6 @@ class _CookieTemplate:
         if self._before_expires is None:
             return None
         if not isinstance(expires, str):  # as dump_cookie treats it
-            from .http import http_date
-
             expires = http_date(expires)
         return self._head + value + self._before_expires + expires + self._after_expires
 
@@ -415,8 +414,6 @@ _cookie_safe_value = re.compile(r"[A-Za-z0-9_.\-]*").fullmatch
 def _plain_response(response: Response, app: Stein, header: str) -> bool:
     """Whether appending ``header`` is all ``response.set_cookie`` would do: the stock
     method, and a header within the cookie size limit (over it, set_cookie warns)."""
-    from .wrappers import Response
-
     if type(response).set_cookie is not Response.set_cookie:
         return False
     limit = response.max_cookie_size
@@ -425,19 +422,29 @@ def _plain_response(response: Response, app: Stein, header: str) -> bool:
     return not limit or len(header) <= limit
 
 
+def _add_vary_cookie(response: Response) -> None:
+    """``response.add_vary("Cookie")``; when the stock method would just append the header
+    (no ``Vary`` yet), append it here without its two scans of the headers."""
+    headers = response.headers
+    if type(response).add_vary is Response.add_vary and type(headers) is Headers:
+        for k, _ in headers._list:
+            if k.lower() == "vary":
+                break
+        else:
+            headers._list.append(("Vary", "Cookie"))
+            return
+    response.add_vary("Cookie")
+
+
 def _session_cookie_value(request: Request, name: str) -> str | None:
     """``request.cookies.get(name)`` without parsing every cookie into a dict, when the
     cookies were not parsed yet and the header is ASCII (the same first-wins rules)."""
     cookies = request.__dict__.get("cookies")
     if cookies is None:
-        from .wrappers import Request
-
         header = request.environ.get("HTTP_COOKIE")
         if type(request).cookies is Request.cookies and (not header or header.isascii()):
             if not header:
                 return None
-            from .http import _unquote_cookie
-
             for part in header.split(";"):
                 k, sep, v = part.partition("=")
                 if sep and k.strip() == name:
