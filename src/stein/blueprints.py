@@ -54,9 +54,12 @@ class BlueprintSetupState:
         if "defaults" in options:
             defaults = dict(defaults, **options.pop("defaults"))
         self.app.add_url_rule(
-            rule, f"{self.name_prefix}.{self.name}.{endpoint}".lstrip("."), view_func,
-            defaults=defaults or None, **options,
+            rule, self.endpoint_name(endpoint), view_func, defaults=defaults or None, **options,
         )
+
+    def endpoint_name(self, endpoint: str) -> str:
+        """The app-wide name of the blueprint's ``endpoint`` (``"parent.child.endpoint"``)."""
+        return f"{self.name_prefix}.{self.name}.{endpoint}".lstrip(".")
 
 
 class Blueprint(Scaffold):
@@ -238,6 +241,30 @@ class Blueprint(Scaffold):
         self.record(lambda s: s.add_url_rule(
             rule, endpoint, view_func, provide_automatic_options=provide_automatic_options, **options
         ))
+
+    def websocket(self, rule: str, endpoint: str | None = None, **options: Any) -> Callable[[F], F]:
+        """Register ``async def handler(ws, **view_args)`` for WebSocket connections to
+        ``rule`` under the blueprint's URL prefix and subdomain, as ``@app.websocket`` does
+        for the app (ASGI only; see ``stein.websocket``). The endpoint is ``"<bp>.<name>"``.
+
+        >>> @bp.websocket("/live")
+        ... async def live(ws):
+        ...     await ws.accept()
+        ...     await ws.send("hello")
+        """
+        self._check_setup_finished("websocket")
+
+        def decorator(f: F) -> F:
+            from .websocket import check_handler, register_on_blueprint
+
+            check_handler(f)
+            name = endpoint or f.__name__
+            if "." in name:
+                raise ValueError("'endpoint' may not contain a dot '.' character.")
+            self.record(lambda s: register_on_blueprint(s, rule, name, f, options))
+            return f
+
+        return decorator
 
     def endpoint(self, endpoint: str) -> Callable[[F], F]:
         def decorator(f: F) -> F:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .app import Stein
+    from .blueprints import BlueprintSetupState
 
 
 class WebSocketDisconnect(Exception):
@@ -118,14 +119,16 @@ class WebSocket:
                 return
 
 
-def register(app: Stein, rule: str, endpoint: str | None, handler: Callable[..., Any],
-             options: dict[str, Any]) -> None:
-    """Add ``rule`` for ``handler`` (what ``@app.websocket`` calls)."""
+def check_handler(handler: Callable[..., Any]) -> None:
+    """Refuse a handler that is not ``async def``, when it is decorated (not at connect time)."""
     import inspect
 
     if not inspect.iscoroutinefunction(handler):
         raise TypeError(f"WebSocket handler {handler.__name__!r} must be 'async def'.")
-    endpoint = endpoint or handler.__name__
+
+
+def _over_http_view(endpoint: str) -> Callable[..., Any]:
+    """The view the rule runs for a plain HTTP request: a 426 that says what is needed."""
 
     def websocket_over_http(**_: Any) -> Any:
         from .ctx import request
@@ -138,9 +141,29 @@ def register(app: Stein, rule: str, endpoint: str | None, handler: Callable[...,
                 426, {"Upgrade": "websocket", "Content-Type": "text/plain; charset=utf-8"})
 
     websocket_over_http.__name__ = endpoint
-    app.add_url_rule(rule, endpoint, websocket_over_http, methods=["GET"],
-                     provide_automatic_options=False, **options)
+    return websocket_over_http
+
+
+# The rule answers GET only (the handshake is a GET) and has no automatic OPTIONS.
+_RULE_OPTIONS: dict[str, Any] = {"methods": ["GET"], "provide_automatic_options": False}
+
+
+def register(app: Stein, rule: str, endpoint: str | None, handler: Callable[..., Any],
+             options: dict[str, Any]) -> None:
+    """Add ``rule`` for ``handler`` (what ``@app.websocket`` calls)."""
+    check_handler(handler)
+    endpoint = endpoint or handler.__name__
+    app.add_url_rule(rule, endpoint, _over_http_view(endpoint), **_RULE_OPTIONS, **options)
     app.websocket_handlers[endpoint] = handler
+
+
+def register_on_blueprint(state: BlueprintSetupState, rule: str, endpoint: str,
+                          handler: Callable[..., Any], options: dict[str, Any]) -> None:
+    """Add a blueprint's WebSocket rule at its registration (what ``@bp.websocket`` records):
+    the blueprint's URL prefix, subdomain and URL defaults apply, and the endpoint gets its
+    name (``"chat.room"``), as for the blueprint's other rules."""
+    state.add_url_rule(rule, endpoint, _over_http_view(endpoint), **_RULE_OPTIONS, **options)
+    state.app.websocket_handlers[state.endpoint_name(endpoint)] = handler
 
 
 async def handle_websocket(app: Stein, scope: dict[str, Any], receive: Callable[..., Any],
@@ -172,3 +195,123 @@ async def handle_websocket(app: Stein, scope: dict[str, Any], receive: Callable[
         await ws.close(1000)
     finally:
         await _end_request(app, ctx, error, t_req, t_app)
+
+
+class WebSocketTestSession:
+    """The client end of one in-process WebSocket connection to an app, for tests.
+
+    >>> async with connect(app, "/chat/blue") as ws:
+    ...     await ws.send("hi")
+    ...     assert await ws.receive() == "[blue] hi"
+
+    It speaks ASGI to ``app`` directly (no server, no network), so the handler runs as it
+    would under uvicorn: in a request context, with the rule's view arguments. Every wait is
+    bounded by ``timeout`` seconds, so a handler that never answers fails the test instead of
+    hanging it.
+    """
+
+    def __init__(self, app: Stein, path: str, query_string: str | bytes = b"",
+                 headers: dict[str, str] | list[tuple[str, str]] | None = None,
+                 subprotocols: list[str] | None = None, host: str = "localhost",
+                 timeout: float = 5.0) -> None:
+        import asyncio
+
+        if isinstance(query_string, str):
+            query_string = query_string.encode("latin-1")
+        items = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+        if not any(k.lower() == "host" for k, _ in items):
+            items.insert(0, ("host", host))
+        self.scope: dict[str, Any] = {
+            "type": "websocket", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "scheme": "ws", "path": path, "raw_path": path.encode("utf-8"),
+            "query_string": query_string, "root_path": "",
+            "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in items],
+            "client": ("127.0.0.1", 50000), "server": (host, 80),
+            "subprotocols": list(subprotocols or ()),
+        }
+        self.app = app
+        self.timeout = timeout
+        #: The subprotocol the handler chose in ``accept`` (``None`` when it chose none).
+        self.subprotocol: str | None = None
+        #: The close code once the server closed the connection (``None`` while open).
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> WebSocketTestSession:
+        import asyncio
+
+        self._task = asyncio.ensure_future(
+            self.app.asgi_app(self.scope, self._to_app.get, self._from_app.put))
+        await self._to_app.put({"type": "websocket.connect"})
+        msg = await self._next()
+        if msg["type"] == "websocket.close":
+            await self._finish()
+            raise WebSocketDisconnect(self.close_code or 1000, self.close_reason)
+        if msg["type"] != "websocket.accept":
+            raise RuntimeError(f"Expected websocket.accept from the app, got {msg['type']!r}.")
+        self.subprotocol = msg.get("subprotocol")
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self.close_code is None:
+            await self._to_app.put({"type": "websocket.disconnect", "code": 1000})
+        await self._finish()
+
+    async def _next(self) -> dict[str, Any]:
+        import asyncio
+
+        try:
+            msg = await asyncio.wait_for(self._from_app.get(), self.timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"The WebSocket handler sent nothing within {self.timeout} s.") \
+                from None
+        if msg["type"] == "websocket.close":
+            self.close_code = msg.get("code", 1000)
+            self.close_reason = msg.get("reason") or ""
+        return msg
+
+    async def _finish(self) -> None:
+        import asyncio
+
+        if self._task is not None:
+            await asyncio.wait_for(self._task, self.timeout)
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a text (``str``) or binary (``bytes``) message to the handler."""
+        key = "text" if isinstance(data, str) else "bytes"
+        await self._to_app.put({"type": "websocket.receive", key: data})
+
+    async def send_json(self, value: Any) -> None:
+        """Send ``value`` as a JSON text message."""
+        await self.send(json.dumps(value))
+
+    async def receive(self) -> str | bytes:
+        """The handler's next message; :class:`WebSocketDisconnect` once it has closed."""
+        if self.close_code is not None:
+            raise WebSocketDisconnect(self.close_code, self.close_reason)
+        msg = await self._next()
+        if msg["type"] == "websocket.close":
+            raise WebSocketDisconnect(self.close_code or 1000, self.close_reason)
+        text = msg.get("text")
+        return text if text is not None else msg.get("bytes", b"")
+
+    async def receive_json(self) -> Any:
+        """The handler's next message parsed as JSON."""
+        return json.loads(await self.receive())
+
+    async def close(self, code: int = 1000) -> None:
+        """Disconnect as a client does; the handler's ``receive`` then raises."""
+        if self.close_code is None:
+            self.close_code = code
+            await self._to_app.put({"type": "websocket.disconnect", "code": code})
+        await self._finish()
+
+
+def connect(app: Stein, path: str, **kwargs: Any) -> WebSocketTestSession:
+    """Open an in-process WebSocket to ``app`` for a test: ``async with connect(app, "/ws")
+    as ws``. The keyword arguments are those of :class:`WebSocketTestSession`
+    (``query_string``, ``headers``, ``subprotocols``, ``host``, ``timeout``)."""
+    return WebSocketTestSession(app, path, **kwargs)
