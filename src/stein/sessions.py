@@ -523,6 +523,8 @@ class CookieSerializer:
         # Newest first: the usual match is the first.
         self._verifiers = [_HMAC(k, digest) for k in reversed(derived)]
         self._digest = digest
+        # (seconds, their base64url): the timestamp part changes once a second.
+        self._stamp: tuple[int, bytes] = (-1, b"")
 
     def dumps(self, obj: Any) -> str:
         """Serialize, timestamp and sign ``obj``."""
@@ -533,8 +535,11 @@ class CookieSerializer:
             if len(compressed) < len(data) - 1:
                 data, prefix = compressed, b"."
         ts = int(time.time())
-        value = b"%s%s.%s" % (prefix, _b64encode(data),
-                              _b64encode(ts.to_bytes((ts.bit_length() + 7) // 8 or 1, "big")))
+        stamp = self._stamp
+        if stamp[0] != ts:
+            stamp = self._stamp = (
+                ts, _b64encode(ts.to_bytes((ts.bit_length() + 7) // 8 or 1, "big")))
+        value = b"%s%s.%s" % (prefix, _b64encode(data), stamp[1])
         return (value + b"." + _b64encode(self._sign(value))).decode("ascii")
 
     def loads(self, s: str | bytes, max_age: int | None = None) -> Any:
