@@ -29,7 +29,7 @@ from .json import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
 from .sessions import SecureCookieSessionInterface, SessionInterface
-from .wrappers import Request, Response, _ClosingIterator
+from .wrappers import Request, Response, _ClosingIterator, _content_type_for
 
 if TYPE_CHECKING:
     import logging  # only for the annotation; stein.logging imports it on first use
@@ -40,6 +40,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 signals: Any = None
 
 _CoroutineType = types.CoroutineType
+# The Content-Type headers Response gives a str and a JSON body (see _dispatch_plain).
+_HTML_CONTENT_TYPE = ("Content-Type", _content_type_for("text/html"))
+_JSON_CONTENT_TYPE = ("Content-Type", _content_type_for("application/json"))
 _asgi_handle: Any = None
 
 
@@ -439,6 +442,17 @@ class Stein(Scaffold):
 
         return wrapper
 
+    # False when a subclass overrides a step of the request path; then every request
+    # takes those steps as methods (see _dispatch_plain).
+    _plain_dispatch = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_dispatch = all(
+            getattr(cls, name) is getattr(Stein, name)
+            for name in ("full_dispatch_request", "preprocess_request", "dispatch_request",
+                         "finalize_request", "make_response", "process_response"))
+
     # -- the request path --------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Any = None, send: Any = None) -> Any:
@@ -550,16 +564,33 @@ class Stein(Scaffold):
         error: BaseException | None = None
         deferred = False
         try:
-            self._match_request(request)
+            url_map = self.url_map
+            if url_map._plain is not None and self.config["TRUSTED_HOSTS"] is None:
+                # _match_request for the common app (no host matching, any Host), inlined.
+                try:
+                    rule, request.view_args = url_map.match(request.path, request.method, "")
+                    request.url_rule = rule
+                except HTTPException as e:
+                    request.routing_exception = e
+            else:
+                self._match_request(request)
+            response: Response | None
             try:
-                response = self.full_dispatch_request()
+                if self._plain_dispatch and signals is None and not self.before_request_funcs \
+                        and not self.url_value_preprocessors:
+                    response = self._dispatch_plain(request, ctx, environ, start_response)
+                else:
+                    response = self.full_dispatch_request()
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)
             except BaseException:
                 error = sys.exc_info()[1]
                 raise
-            body = response(environ, start_response)
+            if response is None:
+                body: Iterable[bytes] = ctx._body
+            else:
+                body = response(environ, start_response)
             preserve = environ.get("stein._preserve_context")
             if preserve is not None:
                 deferred = True
@@ -602,6 +633,45 @@ class Stein(Scaffold):
                 _cv_request.reset(t_req)
                 if t_app is not None:
                     _cv_app.reset(t_app)
+
+    def _dispatch_plain(self, request: Request, ctx: RequestContext, environ: dict[str, Any],
+                        start_response: Callable[..., Any]) -> Response | None:
+        # full_dispatch_request, dispatch_request and make_response in a straight line, for
+        # an app with no hooks, no signals and no subclass overriding those steps. A str or
+        # dict answer that nothing else can see or change (no after-request hook, no session,
+        # not HEAD) is sent as make_response would build it, without the Response object:
+        # the body goes in ``ctx._body`` and None is returned.
+        rv: Any
+        try:
+            if request.routing_exception is not None:
+                self.raise_routing_exception(request)
+            rule = request.url_rule
+            if rule.provide_automatic_options and request.method == "OPTIONS":
+                rv = self.make_default_options_response()
+            else:
+                rv = self.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
+                if rv.__class__ is _CoroutineType:
+                    rv = _run_coroutine(rv)
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        cls = rv.__class__
+        if (cls is str or cls is dict) and self.response_class is Response and \
+                not self.after_request_funcs and ctx._session is None and \
+                ctx._after_request_functions is None and "HTTP_COOKIE" not in environ and \
+                request.method != "HEAD":
+            if cls is str:
+                data = rv.encode()
+                start_response("200 OK", [_HTML_CONTENT_TYPE, ("Content-Length", str(len(data)))])
+                ctx._body = [data]
+                return None
+            json = self.json
+            if json.__class__ is DefaultJSONProvider:
+                data = json._fast_dumps(rv, (json.compact is None and self.config["DEBUG"])
+                                        or json.compact is False)
+                start_response("200 OK", [_JSON_CONTENT_TYPE, ("Content-Length", str(len(data)))])
+                ctx._body = [data]
+                return None
+        return self.finalize_request(rv)
 
     def _end_request(self, ctx: RequestContext, error: BaseException | None,
                      t_req: Any, t_app: Any, reset: bool = True) -> None:

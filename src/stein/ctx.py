@@ -143,6 +143,8 @@ class RequestContext:
     url_adapter: Any = None
     _deferred = False
     _cv_app_token: Any = None
+    # The body list when the app answered without a Response object (Stein._dispatch_plain).
+    _body: Any = None
 
     def __init__(self, app: Stein, environ: dict[str, Any], request: Request | None = None,
                  session: Any = None) -> None:

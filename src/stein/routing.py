@@ -233,7 +233,9 @@ def _compile(parts: list[_Part]) -> tuple[Callable[[str], re.Match[str] | None],
             # Named, so a converter regex with groups of its own cannot shift the values.
             regex.append(f"(?P<_g{len(convs)}>{p.conv.regex})")
             convs.append((p.name, p.conv))
-    return re.compile("".join(regex)).fullmatch, tuple(convs)
+    # DOTALL: a decoded path may hold a newline (%0A), and ``path`` must span it as it
+    # spans any other character.
+    return re.compile("".join(regex), re.DOTALL).fullmatch, tuple(convs)
 
 
 class Rule:

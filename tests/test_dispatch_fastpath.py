@@ -1,0 +1,197 @@
+"""The app's straight-line dispatch (``Stein._dispatch_plain``) answers exactly as the full
+path does: same status line, same header list in the same order, same body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stein import Stein, abort, after_this_request, session
+from stein.testing import EnvironBuilder
+
+
+class StepwiseStein(Stein):
+    """Overrides a step (with the same behaviour), which turns the straight line off."""
+
+    def make_response(self, rv: Any) -> Any:
+        return super().make_response(rv)
+
+
+def _call(app: Stein, path: str, method: str = "GET", **kw: Any) -> tuple[str, list[tuple[str, str]], bytes]:
+    environ = EnvironBuilder(path, method=method, **kw).get_environ()
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        seen["status"], seen["headers"] = status, list(headers)
+
+    body_iter = app(environ, start_response)
+    try:
+        body = b"".join(body_iter)
+    finally:
+        close = getattr(body_iter, "close", None)
+        if close is not None:
+            close()
+    return seen["status"], seen["headers"], body
+
+
+def _pair(setup: Any) -> tuple[Stein, Stein]:
+    apps = (Stein(__name__), StepwiseStein(__name__))
+    for app in apps:
+        app.secret_key = "a-test-secret-key-that-is-long-enough"
+        setup(app)
+    assert apps[0]._plain_dispatch and not apps[1]._plain_dispatch
+    return apps
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=st.one_of(st.text(max_size=20), st.dictionaries(st.text(max_size=6), json_values, max_size=4)),
+       method=st.sampled_from(["GET", "HEAD", "OPTIONS", "POST"]),
+       debug=st.booleans(),
+       cookie=st.booleans())
+def test_plain_dispatch_matches_the_full_path(value: Any, method: str, debug: bool, cookie: bool) -> None:
+    def setup(app: Stein) -> None:
+        app.debug = debug
+
+        @app.route("/v", methods=["GET", "POST"])
+        def view() -> Any:
+            return value
+
+    fast, full = _pair(setup)
+    headers = {"Cookie": "other=1"} if cookie else None
+    assert _call(fast, "/v", method, headers=headers) == _call(full, "/v", method, headers=headers)
+
+
+def test_str_and_json_answers_carry_the_response_headers() -> None:
+    app = Stein(__name__)
+
+    @app.route("/t")
+    def text() -> str:
+        return "héllo"
+
+    @app.route("/j/<int:n>")
+    def data(n: int) -> dict[str, Any]:
+        return {"n": n, "b": [1, 2]}
+
+    status, headers, body = _call(app, "/t")
+    assert (status, headers, body) == (
+        "200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "6")],
+        "héllo".encode())
+    status, headers, body = _call(app, "/j/7")
+    assert status == "200 OK"
+    assert headers == [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    assert json.loads(body) == {"n": 7, "b": [1, 2]}
+
+
+def test_errors_redirects_and_405_match_the_full_path() -> None:
+    def setup(app: Stein) -> None:
+        @app.route("/dir/")
+        def directory() -> str:
+            return "dir"
+
+        @app.route("/boom")
+        def boom() -> str:
+            abort(418)
+
+        @app.route("/crash")
+        def crash() -> str:
+            raise RuntimeError("kaput")
+
+        @app.errorhandler(RuntimeError)
+        def on_runtime(e: RuntimeError) -> Any:
+            return {"error": str(e)}, 500
+
+    fast, full = _pair(setup)
+    for path, method in [("/dir", "GET"), ("/missing", "GET"), ("/boom", "GET"),
+                         ("/crash", "GET"), ("/dir/", "DELETE"), ("/dir/", "OPTIONS")]:
+        assert _call(fast, path, method) == _call(full, path, method), (path, method)
+    assert _call(fast, "/crash")[0] == "500 Internal Server Error"
+    assert _call(fast, "/dir", "GET")[0].startswith("308")
+
+
+def test_hooks_sessions_and_after_this_request_see_a_response_object() -> None:
+    app = Stein(__name__)
+    app.secret_key = "a-test-secret-key-that-is-long-enough"
+
+    @app.route("/s")
+    def with_session() -> str:
+        session["n"] = 1
+        return "s"
+
+    @app.route("/a")
+    def with_callback() -> str:
+        @after_this_request
+        def add(resp: Any) -> Any:
+            resp.headers["X-Later"] = "yes"
+            return resp
+
+        return "a"
+
+    status, headers, body = _call(app, "/s")
+    assert body == b"s" and any(k == "Set-Cookie" and v.startswith("session=") for k, v in headers)
+    assert ("Vary", "Cookie") in headers
+    status, headers, body = _call(app, "/a")
+    assert ("X-Later", "yes") in headers and body == b"a"
+
+    @app.after_request
+    def stamp(resp: Any) -> Any:
+        resp.headers["X-Stamp"] = "1"
+        return resp
+
+    assert ("X-Stamp", "1") in _call(app, "/a")[1]
+
+
+def test_response_class_and_json_provider_overrides_are_honoured() -> None:
+    from stein import Response
+    from stein.json import DefaultJSONProvider
+
+    class TextResponse(Response):
+        default_mimetype = "text/plain"
+
+    class LoudJSON(DefaultJSONProvider):
+        def response(self, *args: Any, **kwargs: Any) -> Any:
+            rv = super().response(*args, **kwargs)
+            rv.headers["X-Loud"] = "1"
+            return rv
+
+    app = Stein(__name__)
+    app.response_class = TextResponse
+    app.json = LoudJSON(app)
+
+    @app.route("/t")
+    def text() -> str:
+        return "plain"
+
+    @app.route("/j")
+    def data() -> dict[str, int]:
+        return {"a": 1}
+
+    assert ("Content-Type", "text/plain; charset=utf-8") in _call(app, "/t")[1]
+    assert ("X-Loud", "1") in _call(app, "/j")[1]
+
+
+def test_before_request_and_signals_take_the_full_path() -> None:
+    app = Stein(__name__)
+    calls: list[str] = []
+
+    @app.route("/")
+    def index() -> str:
+        calls.append("view")
+        return "ok"
+
+    @app.before_request
+    def before() -> None:
+        calls.append("before")
+
+    assert _call(app, "/")[2] == b"ok"
+    assert calls == ["before", "view"]
