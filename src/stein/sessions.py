@@ -23,6 +23,7 @@ from collections.abc import MutableMapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from .ctx import _cv_app
 from .datastructures import Headers
 from .http import _unquote_cookie, dump_cookie, http_date
 from .wrappers import Request, Response
@@ -291,7 +292,7 @@ class SecureCookieSessionInterface(SessionInterface):
                 val = self.get_signing_serializer(app).dumps(dict(session))
                 expires = self.get_expiration_time(app, session)
                 header = cookie.header(val, expires)
-                if header is None or not _plain_response(response, app, header):
+                if header is None or not _plain_response(response, header):
                     # A Response subclass with its own set_cookie, or a cookie over the
                     # size limit (set_cookie warns): the general path.
                     response.set_cookie(cookie.name, val, expires=expires,
@@ -411,14 +412,16 @@ class _CookieTemplate:
 _cookie_safe_value = re.compile(r"[A-Za-z0-9_.\-]*").fullmatch
 
 
-def _plain_response(response: Response, app: Stein, header: str) -> bool:
+def _plain_response(response: Response, header: str) -> bool:
     """Whether appending ``header`` is all ``response.set_cookie`` would do: the stock
     method, and a header within the cookie size limit (over it, set_cookie warns)."""
     if type(response).set_cookie is not Response.set_cookie:
         return False
     limit = response.max_cookie_size
-    if limit == 4093:
-        limit = app.config.get("MAX_COOKIE_SIZE", limit)
+    if limit == 4093:  # the limit set_cookie applies: the active app's MAX_COOKIE_SIZE
+        actx = _cv_app.get(None)
+        if actx is not None:
+            limit = actx.app.config.get("MAX_COOKIE_SIZE", limit)
     return not limit or len(header) <= limit
 
 
@@ -436,13 +439,21 @@ def _add_vary_cookie(response: Response) -> None:
     response.add_vary("Cookie")
 
 
+# Request classes whose ``cookies`` is the stock parse (a subclass may read them otherwise).
+_plain_request_types: dict[type, bool] = {}
+
+
 def _session_cookie_value(request: Request, name: str) -> str | None:
     """``request.cookies.get(name)`` without parsing every cookie into a dict, when the
     cookies were not parsed yet and the header is ASCII (the same first-wins rules)."""
     cookies = request.__dict__.get("cookies")
     if cookies is None:
         header = request.environ.get("HTTP_COOKIE")
-        if type(request).cookies is Request.cookies and (not header or header.isascii()):
+        cls = type(request)
+        plain = _plain_request_types.get(cls)
+        if plain is None:
+            plain = _plain_request_types[cls] = cls.cookies is Request.cookies
+        if plain and (not header or header.isascii()):
             if not header:
                 return None
             for part in header.split(";"):
