@@ -1,0 +1,348 @@
+"""Stein's multipart parser against python-multipart, on generated bodies.
+
+The reference below is the callback reader Stein used before its own parser (python-multipart
+fed the whole body in one write). Every generated body must give the same outcome from both:
+the same fields, the same files (name, filename, headers, bytes), or the same error status.
+Stein's parser is fed the body in chunks split at generated positions, with and without the
+libc ``memmem`` search, so every delimiter and header can straddle a chunk edge.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from stein import Stein, request
+from stein import multipart as mp
+from stein.datastructures import FileStorage, Headers
+from stein.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from stein.http import parse_options_header
+
+python_multipart = pytest.importorskip("python_multipart.multipart")
+
+Outcome = tuple[Any, ...]
+
+
+# -- the reference: python-multipart with the callbacks Stein used before ---------------------
+
+class _Reference:
+    def __init__(self, max_memory: int | None, max_parts: int | None) -> None:
+        self.max_memory, self.max_parts = max_memory, max_parts
+        self.memory_used = self.parts = 0
+        self.fields: list[tuple[str, str]] = []
+        self.files: list[tuple[str, str, list[tuple[str, str]], bytes]] = []
+        self.done = False
+        self.field = bytearray()
+        self.value = bytearray()
+        self.headers: list[tuple[str, str]] = []
+        self.buffer = bytearray()
+        self.is_file = False
+
+    def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.max_parts is not None and self.parts > self.max_parts:
+            raise RequestEntityTooLarge("parts")
+        self.headers = []
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if any(c in self.value for c in b"\0\r\n"):
+            raise BadRequest("header")
+        self.headers.append((mp._decode_header(bytes(self.field)).strip(),
+                             mp._decode_header(bytes(self.value)).strip()))
+        self.field.clear()
+        self.value.clear()
+
+    def on_headers_finished(self) -> None:
+        hs = {k.lower(): v for k, v in self.headers}  # the last one wins
+        kind, options = parse_options_header(hs.get("content-disposition"))
+        if kind.lower() != "form-data" or "name" not in options:
+            raise BadRequest("disposition")
+        self.name, self.filename = options["name"], options.get("filename")
+        self.is_file = self.filename is not None
+        self.charset = "utf-8"
+        if not self.is_file and hs.get("content-type"):
+            self.charset = parse_options_header(hs["content-type"])[1].get("charset", "utf-8")
+        self.buffer = bytearray()
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if not self.is_file:
+            self.memory_used += end - start
+            if self.max_memory is not None and self.memory_used > self.max_memory:
+                raise RequestEntityTooLarge("memory")
+        self.buffer += data[start:end]
+
+    def on_part_end(self) -> None:
+        if self.is_file:
+            headers = list(self.headers)
+            if not any(k.lower() == "content-length" for k, _ in headers):
+                headers.append(("Content-Length", str(len(self.buffer))))
+            self.files.append((self.name, self.filename, headers, bytes(self.buffer)))
+        else:
+            try:
+                value = self.buffer.decode(self.charset, "replace")
+            except LookupError:
+                value = self.buffer.decode("utf-8", "replace")
+            self.fields.append((self.name, value))
+
+    def on_end(self) -> None:
+        self.done = True
+
+
+def reference(body: bytes, boundary: bytes, max_memory: int | None,
+              max_parts: int | None) -> Outcome:
+    r = _Reference(max_memory, max_parts)
+    callbacks: Any = {n: getattr(r, n) for n in dir(r) if n.startswith("on_")}
+    parser = python_multipart.MultipartParser(boundary, callbacks)
+    try:
+        parser.write(body)
+    except python_multipart.MultipartParseError:
+        return ("error", 400)
+    except HTTPException as e:
+        return ("error", e.code)
+    if not r.done:
+        return ("error", 400)
+    return ("ok", r.fields, r.files)
+
+
+# -- Stein's parser, fed in chunks --------------------------------------------------------------
+
+def stein(body: bytes, boundary: bytes, max_memory: int | None, max_parts: int | None,
+          cuts: list[int], use_memmem: bool, spool: int = mp.SPOOL_MAX_SIZE) -> Outcome:
+    edges = sorted({c % (len(body) + 1) for c in cuts} | {0, len(body)})
+    chunks = [body[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    feed = iter(chunks)
+
+    def read(size: int) -> bytes:
+        return next(feed, b"")
+
+    memmem = mp._MEMMEM if use_memmem else None
+    p = mp._Parser(read, boundary, max_memory, max_parts, spool, memmem)
+    try:
+        p.parse()
+    except HTTPException as e:
+        p.close()
+        return ("error", e.code)
+    files = []
+    for name, storage in p.files:
+        files.append((name, storage.filename, list(storage.headers.items()), storage.read()))
+        storage.close()
+    return ("ok", p.fields, files)
+
+
+# -- generated bodies -----------------------------------------------------------------------------
+
+_BCHARS = "abcXYZ019'()+_,-./:=? "
+boundaries = st.text(_BCHARS, min_size=1, max_size=70).filter(lambda b: not b.endswith(" "))
+
+
+@st.composite
+def part_data(draw: Any, boundary: bytes) -> bytes:
+    """Bytes salted with near-misses of the delimiter, CRs and LFs."""
+    delim = b"\r\n--" + boundary
+    bits = draw(st.lists(st.one_of(
+        st.binary(max_size=40),
+        st.sampled_from([b"\r", b"\n", b"\r\n", b"-", b"--", b"\r\n--"]),
+        st.builds(lambda n: delim[:n], st.integers(1, len(delim) - 1)),
+        st.builds(lambda t: delim + t, st.sampled_from([b"X", b"\rX", b"-X", b"\r", b"-"])),
+    ), max_size=8))
+    return b"".join(bits)
+
+
+@st.composite
+def bodies(draw: Any) -> tuple[bytes, bytes]:
+    boundary = draw(boundaries).encode()
+    # Most bodies are well formed up to the feature under test; some get odd line ends.
+    noisy = draw(st.integers(0, 3)) == 0
+    eol = st.sampled_from([b"\r\n"] * 6 + [b"\n", b"\r", b""]) if noisy else st.just(b"\r\n")
+    out = [draw(st.sampled_from([b"", b"", b"\r\n", b"\r\n\r\n", b"\n", b"\r\npreamble\r\n",
+                                 b"preamble\r\n", b"\r\npre-amble\r\n"]))]
+    for _ in range(draw(st.integers(0, 4))):
+        out.append(b"--" + boundary + draw(st.sampled_from([b"", b"", b"", b" ", b"\t "]))
+                   + draw(eol))
+        name = draw(st.sampled_from([b"a", b"file", b"", "é".encode(), b"x y"]))
+        if draw(st.booleans()):
+            fn = draw(st.sampled_from([b'; filename="a.txt"', b'; filename=""',
+                                       b"; filename*=UTF-8''%C3%A9.bin",
+                                       b'; filename="\xc3\xa9 b.txt"',
+                                       b"; filename=\"x\"; filename*=utf-8''y%20z"]))
+        else:
+            fn = b""
+        disp = b'Content-Disposition: form-data; name="' + name + b'"' + fn
+        headers = [disp]
+        if draw(st.booleans()):
+            headers.append(draw(st.sampled_from([
+                b"Content-Type: text/plain; charset=latin-1", b"Content-Type: image/png",
+                b"content-type:text/plain;charset=bogus", b"X-Extra:   spaced  ",
+                b"Content-Length: 3", b"Bad Header: x", b": empty", b"NoColon",
+                b"X-Nul: a\0b", b"X-Long: " + b"v" * draw(st.sampled_from([4216, 4217])),
+            ])))
+        headers += [b"X-N: 1"] * draw(st.sampled_from([0, 0, 0, 6, 7, 8]))
+        if draw(st.booleans()):
+            headers.reverse()
+        for h in headers:
+            out.append(h + draw(eol))
+        out.append(draw(eol))
+        out.append(draw(part_data(boundary)))
+        out.append(b"\r\n")
+    out.append(b"--" + boundary + draw(st.sampled_from([b"--", b"--", b"--\r\n", b"-", b"\r\n"])))
+    out.append(draw(st.sampled_from([b"", b"", b"epilogue\r\n--" + boundary + b"--\r\n"])))
+    body = b"".join(out)
+    if draw(st.integers(0, 4)) == 0:
+        body = body[:draw(st.integers(0, len(body)))]  # truncated
+    return body, boundary
+
+
+DIFF = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@DIFF
+@given(case=bodies(), cuts=st.lists(st.integers(0, 10_000), max_size=6), use_memmem=st.booleans(),
+       max_memory=st.sampled_from([None, None, 0, 5, 40]),
+       max_parts=st.sampled_from([None, None, 0, 1, 2]))
+@example(case=(b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--b--', b"b"),
+         cuts=[], use_memmem=False, max_memory=None, max_parts=None)
+def test_same_outcome_as_python_multipart(case: tuple[bytes, bytes], cuts: list[int],
+                                          use_memmem: bool, max_memory: int | None,
+                                          max_parts: int | None) -> None:
+    body, boundary = case
+    expected = reference(body, boundary, max_memory, max_parts)
+    assert stein(body, boundary, max_memory, max_parts, cuts, use_memmem) == expected
+
+
+def _simple(boundary: bytes, data: bytes) -> bytes:
+    return (b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\ntitle\r\n"
+            b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"f\"; "
+            b"filename=\"d.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            + data + b"\r\n--" + boundary + b"--\r\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(boundary=boundaries, data=st.binary(min_size=0, max_size=300),
+       use_memmem=st.booleans())
+def test_every_single_cut(boundary: str, data: bytes, use_memmem: bool) -> None:
+    # One chunk edge at every position of the body (and one-byte chunks).
+    b = boundary.encode()
+    body = _simple(b, data)
+    expected = reference(body, b, None, None)
+    assert expected[0] == "ok"
+    for cut in range(len(body) + 1):
+        assert stein(body, b, None, None, [cut], use_memmem) == expected, cut
+    assert stein(body, b, None, None, list(range(len(body))), use_memmem) == expected
+
+
+@pytest.mark.parametrize("use_memmem", [False, True])
+def test_large_random_file_with_near_misses(use_memmem: bool) -> None:
+    # Big enough to use memmem and to span many chunks; near-misses land everywhere.
+    boundary = b"----WebKitFormBoundary7MA4YWxkTrZu0gW"
+    rnd = os.urandom(300_000)
+    salt = [b"\r\n--" + boundary[:k] for k in range(0, len(boundary), 5)]
+    data = b"".join(rnd[i:i + 9000] + salt[i // 9000 % len(salt)]
+                    for i in range(0, len(rnd), 9000))
+    body = _simple(boundary, data)
+    expected = reference(body, boundary, None, None)
+    cuts = list(range(1, len(body), 65_536)) + list(range(7, len(body), 9001))
+    assert stein(body, boundary, None, None, cuts, use_memmem) == expected
+    assert expected[2][0][3] == data
+    # Spooled to disk on the way: the same bytes come back.
+    assert stein(body, boundary, None, None, cuts, use_memmem, spool=1000) == expected
+
+
+# -- through the app: memory stays bounded, files are what the view reads -----------------------
+
+def test_memmem_is_used_here() -> None:
+    # On Linux (glibc or musl) and macOS the fast search is available; elsewhere bytes.find.
+    if os.name == "posix":
+        assert mp._MEMMEM is not None
+
+
+def test_upload_in_memory_is_one_spooled_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = Stein("mp_diff")
+    seen: list[FileStorage] = []
+
+    @app.post("/")
+    def up() -> str:
+        f = request.files["f"]
+        seen.append(f)
+        data = f.read()
+        return f"{request.form['t']} {len(data)} {data[:4]!r} {f.headers['Content-Length']}"
+
+    data = bytes(range(256)) * 4096  # 1 MiB, the spool size: stays in memory
+    rv = app.test_client().post("/", data=_simple(b"XyZ", data),
+                                content_type="multipart/form-data; boundary=XyZ")
+    assert rv.status_code == 200
+    assert rv.text == f"title {len(data)} {data[:4]!r} {len(data)}"
+    assert not seen[0].stream._rolled  # type: ignore[attr-defined]
+    assert seen[0].stream.closed
+    rv = app.test_client().post("/", data=_simple(b"XyZ", data + b"!"),
+                                content_type="multipart/form-data; boundary=XyZ")
+    assert rv.status_code == 200 and rv.text.startswith(f"title {len(data) + 1} ")
+    assert seen[1].stream._rolled  # type: ignore[attr-defined]  # one byte over: on disk
+
+
+def test_truncated_in_file_data_is_400_with_message() -> None:
+    app = Stein("mp_trunc")
+
+    @app.post("/")
+    def up() -> str:
+        return str(len(request.files["f"].read()))
+
+    body = _simple(b"XyZ", os.urandom(200_000))
+    for cut in (10, 60, 150, 100_000, len(body) - 3):
+        rv = app.test_client().post("/", data=body[:cut],
+                                    content_type="multipart/form-data; boundary=XyZ")
+        assert rv.status_code == 400, cut
+        assert "ended before its closing boundary" in rv.text
+
+
+def test_disk_spooled_piece_by_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Once a file outgrows the spool, chunks are written as they come, not kept in memory.
+    writes: list[int] = []
+    real: Callable[..., Any] = mp.tempfile.SpooledTemporaryFile
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        f = real(*a, **kw)
+        orig = f.write
+
+        def write(b: Any) -> int:
+            writes.append(len(b))
+            return orig(b)  # type: ignore[no-any-return]
+
+        f.write = write
+        return f
+
+    monkeypatch.setattr(mp.tempfile, "SpooledTemporaryFile", spy)
+    data = os.urandom(1_000_000)
+    body = _simple(b"XyZ", data)
+    chunks = iter([body[i:i + 4096] for i in range(0, len(body), 4096)])
+    p = mp._Parser(lambda n: next(chunks, b""), b"XyZ", None, None, 50_000)
+    p.parse()
+    storage = p.files[0][1]
+    assert storage.read() == data and storage.stream._rolled  # type: ignore[attr-defined]
+    # A chunk plus at most a held-back delimiter prefix from the one before.
+    assert max(writes) <= 4096 + len(b"\r\n--XyZ") and sum(writes) == len(data)
+    storage.close()
+
+
+def test_headers_kept_in_order() -> None:
+    body = (b"--b\r\nX-A: 1\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n"
+            b"Content-Type: text/csv\r\n\r\nq\r\n--b--\r\n")
+    out = stein(body, b"b", None, None, [], True)
+    assert out == ("ok", [], [("f", "a", [("X-A", "1"),
+                                          ("Content-Disposition",
+                                           'form-data; name="f"; filename="a"'),
+                                          ("Content-Type", "text/csv"),
+                                          ("Content-Length", "1")], b"q")])
+    assert isinstance(Headers(out[2][0][2]), Headers)
+    assert io.BytesIO(out[2][0][3]).read() == b"q"
