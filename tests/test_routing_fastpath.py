@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from stein.exceptions import MethodNotAllowed, NotFound, RequestRedirect
 from stein.routing import Map, Rule, _Tree
 
-WORDS = ["a", "b", "users", "1", "42", "x-y"]
+# Besides ASCII: an Arabic-Indic digit (``\d`` and int() take it), a superscript two
+# (isdigit() is true, ``\d`` says no), and more digits than int() converts by default.
+WORDS = ["a", "b", "users", "1", "42", "x-y", "\u0663", "\u00b2", "9" * 4400]
 METHODS = ["GET", "POST", "PUT", "DELETE"]
 
 

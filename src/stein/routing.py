@@ -354,12 +354,32 @@ class Rule:
         return f"<Rule {self.rule!r}{methods} -> {self.endpoint}>"
 
 
+# How Tree.descend tests a dynamic segment. A whole segment that is one default ``<int:x>``
+# needs no regex: ``\d+`` matches exactly what str.isdecimal accepts (Unicode category Nd),
+# and int() converts it. A whole default ``<x>`` (``[^/]+``) matches any non-empty segment.
+_SEG_REGEX, _SEG_INT, _SEG_STR = 0, 1, 2
+
+
+def _segment_kind(seg: list[_Part]) -> int:
+    if len(seg) != 1 or seg[0].conv is None:
+        return _SEG_REGEX
+    conv = seg[0].conv
+    if conv.regex == r"\d+" and conv.to_python is int:  # type: ignore[comparison-overlap]
+        return _SEG_INT
+    if conv.regex == "[^/]+" and type(conv).to_python is BaseConverter.to_python:
+        return _SEG_STR
+    return _SEG_REGEX
+
+
 class _Node:
     __slots__ = ("static", "dynamic", "rest", "leaf")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node] = {}
-        self.dynamic: list[tuple[int, Callable[[str], Any], tuple[tuple[str, BaseConverter], ...], _Node]] = []
+        # (weight, fullmatch, converters, child, kind, name); kind is _SEG_INT or _SEG_STR
+        # when the segment is one default ``int`` or string variable, else _SEG_REGEX.
+        self.dynamic: list[tuple[int, Callable[[str], Any], tuple[tuple[str, BaseConverter], ...],
+                                 _Node, int, str]] = []
         self.rest: list[tuple[Callable[[str], Any], tuple[tuple[str, BaseConverter], ...], Rule]] = []
         self.leaf: list[Rule] = []
 
@@ -435,14 +455,14 @@ class _Tree:
             else:
                 fm, convs = _compile(seg)
                 pattern = fm.__self__.pattern  # type: ignore[attr-defined]
-                for _, f, c, child in node.dynamic:
+                for _, f, c, child, _k, _n in node.dynamic:
                     if f.__self__.pattern == pattern and [type(x) for _, x in c] == [type(x) for _, x in convs] and [n for n, _ in c] == [n for n, _ in convs]:  # type: ignore[attr-defined]
                         node = child
                         break
                 else:
                     weight = sum(p.conv.weight for p in seg if p.conv)  # type: ignore[misc]
                     child = _Node()
-                    node.dynamic.append((weight, fm, convs, child))
+                    node.dynamic.append((weight, fm, convs, child, _segment_kind(seg), convs[0][0]))
                     node.dynamic.sort(key=lambda t: t[0])
                     node = child
         node.leaf.append(rule)
@@ -461,7 +481,7 @@ class _Tree:
                 rv = self.walk(child, segs, i + 1, method, values, allowed)
                 if rv is not None:
                     return rv
-            for _, fm, convs, child in node.dynamic:
+            for _, fm, convs, child, _k, _n in node.dynamic:
                 m = fm(seg)
                 if m is not None:
                     got = _convert(m, convs)
@@ -491,7 +511,22 @@ class _Tree:
         for seg in segs:
             child = node.static.get(seg)
             if child is None:
-                for _, fm, convs, dyn_child in node.dynamic:
+                for _, fm, convs, dyn_child, kind, name in node.dynamic:
+                    if kind == _SEG_INT:
+                        if seg.isdecimal():
+                            try:
+                                values[name] = int(seg)
+                            except ValueError:  # past sys.get_int_max_str_digits()
+                                continue
+                            child = dyn_child
+                            break
+                        continue
+                    if kind == _SEG_STR:
+                        if seg:
+                            values[name] = seg
+                            child = dyn_child
+                            break
+                        continue
                     m = fm(seg)
                     if m is not None:
                         got = _convert(m, convs)
