@@ -32,66 +32,78 @@ class MultiDict(dict):  # type: ignore[type-arg]
     >>> d = MultiDict([("a", "1"), ("a", "2")])
     >>> d["a"], d.getlist("a")
     ('1', ['1', '2'])
+
+    Storage: the dict itself maps each key to its *first* value, so ``d[key]``, ``in``,
+    ``len`` and ``dict(d)`` are plain C dict operations (a view reads form fields one at a
+    time). Keys with more than one value also have their full list in ``_multi``
+    (``None`` until a key repeats); every method that writes keeps the two in step.
     """
 
+    # key -> every value (first one equal to the dict's value); None: no key repeats.
+    _multi: dict[Any, list[Any]] | None = None
+
     def __init__(self, mapping: Any = None) -> None:
-        super().__init__()
         if mapping is None:
             return
         if mapping.__class__ is list:
-            # The parsers' (key, value) pairs: skip the costly ABC isinstance checks below.
-            setdefault = dict.setdefault
-            for k, v in mapping:
-                setdefault(self, k, []).append(v)
-            return
-        if isinstance(mapping, MultiDict):
-            for k, vs in mapping.lists():
-                dict.__setitem__(self, k, list(vs))
+            _fill(self, mapping)
+        elif isinstance(mapping, MultiDict):
+            dict.update(self, mapping)
+            if mapping._multi:
+                self._multi = {k: list(vs) for k, vs in mapping._multi.items()}
         elif isinstance(mapping, Mapping):
             for k, v in mapping.items():
                 if isinstance(v, (list, tuple)):
-                    if v:
-                        dict.__setitem__(self, k, list(v))
+                    _fill(self, [(k, x) for x in v])
                 else:
-                    dict.__setitem__(self, k, [v])
+                    _fill(self, [(k, v)])
         else:
-            for k, v in mapping:
-                dict.setdefault(self, k, []).append(v)
+            _fill(self, mapping)
 
-    def __getitem__(self, key: Any) -> Any:
-        try:
-            return dict.__getitem__(self, key)[0]
-        except KeyError:
-            raise BadRequestKeyError(key) from None
+    def __missing__(self, key: Any) -> Any:
+        # Called by dict's own ``d[key]`` on a miss: indexing stays the C path.
+        raise BadRequestKeyError(key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        dict.__setitem__(self, key, [value])
+        dict.__setitem__(self, key, value)
+        if self._multi:
+            self._multi.pop(key, None)
+
+    def __delitem__(self, key: Any) -> None:
+        try:
+            dict.__delitem__(self, key)
+        except KeyError:
+            raise BadRequestKeyError(key) from None
+        if self._multi:
+            self._multi.pop(key, None)
 
     def add(self, key: Any, value: Any) -> None:
         """Append ``value`` to the values of ``key``."""
-        dict.setdefault(self, key, []).append(value)
+        _fill(self, ((key, value),))
 
     def get(self, key: Any, default: Any = None, type: Callable[[Any], Any] | None = None) -> Any:
         """First value of ``key`` or ``default``; ``type`` converts it (``ValueError`` -> default)."""
-        try:
-            rv = dict.__getitem__(self, key)[0]
-        except (KeyError, IndexError):
+        if type is None:
+            return dict.get(self, key, default)
+        rv = dict.get(self, key, _missing)
+        if rv is _missing:
             return default
-        if type is not None:
-            try:
-                rv = type(rv)
-            except (ValueError, TypeError):
-                return default
-        return rv
+        try:
+            return type(rv)
+        except (ValueError, TypeError):
+            return default
 
     def getlist(self, key: Any, type: Callable[[Any], Any] | None = None) -> list[Any]:
         """All values of ``key`` (empty list if none); ``type`` converts, dropping failures."""
-        try:
-            rv = dict.__getitem__(self, key)
-        except KeyError:
+        m = self._multi
+        if m is not None and key in m:
+            rv = list(m[key])
+        elif key in self:
+            rv = [dict.__getitem__(self, key)]
+        else:
             return []
         if type is None:
-            return list(rv)
+            return rv
         out = []
         for v in rv:
             try:
@@ -101,40 +113,75 @@ class MultiDict(dict):  # type: ignore[type-arg]
         return out
 
     def setlist(self, key: Any, new_list: Iterable[Any]) -> None:
-        """Replace every value of ``key``."""
-        dict.__setitem__(self, key, list(new_list))
+        """Replace every value of ``key`` (an empty list removes the key)."""
+        values = list(new_list)
+        if not values:
+            dict.pop(self, key, None)
+            if self._multi:
+                self._multi.pop(key, None)
+            return
+        dict.__setitem__(self, key, values[0])
+        if len(values) > 1:
+            if self._multi is None:
+                self._multi = {}
+            self._multi[key] = values
+        elif self._multi:
+            self._multi.pop(key, None)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         if key not in self:
-            self[key] = default
-        return self[key]
+            MultiDict.__setitem__(self, key, default)
+        return dict.__getitem__(self, key)
 
     def setlistdefault(self, key: Any, default_list: Iterable[Any] | None = None) -> list[Any]:
-        if key not in self:
-            dict.__setitem__(self, key, list(default_list or ()))
-        return dict.__getitem__(self, key)  # type: ignore[no-any-return]
+        """The values of ``key``, set to ``default_list`` first when it has none. Values
+        appended to the returned list show in :meth:`getlist` (as in Werkzeug)."""
+        m = self._multi
+        if m is not None and key in m:
+            return m[key]
+        if key in self:
+            values = [dict.__getitem__(self, key)]
+        else:
+            values = list(default_list or ())
+            if not values:
+                return values
+            dict.__setitem__(self, key, values[0])
+        if m is None:
+            m = self._multi = {}
+        m[key] = values
+        return values
 
     def items(self, multi: bool = False) -> Iterator[tuple[Any, Any]]:  # type: ignore[override]
-        for k, vs in dict.items(self):
-            if multi:
-                for v in vs:
-                    yield k, v
+        """``(key, first value)`` pairs, or every ``(key, value)`` with ``multi=True``."""
+        m = self._multi
+        if not multi or not m:
+            return iter(dict.items(self))
+        return self._multi_items(m)
+
+    def _multi_items(self, m: dict[Any, list[Any]]) -> Iterator[tuple[Any, Any]]:
+        for k, v in dict.items(self):
+            vs = m.get(k)
+            if vs is None:
+                yield k, v
             else:
-                yield k, vs[0]
+                for x in vs:
+                    yield k, x
 
     def lists(self) -> Iterator[tuple[Any, list[Any]]]:
-        for k, vs in dict.items(self):
-            yield k, list(vs)
+        """``(key, [values])`` pairs (fresh lists)."""
+        m = self._multi or {}
+        for k, v in dict.items(self):
+            vs = m.get(k)
+            yield k, (list(vs) if vs is not None else [v])
 
     def values(self) -> Iterator[Any]:  # type: ignore[override]
-        for vs in dict.values(self):
-            yield vs[0]
-
-    def listvalues(self) -> Iterator[list[Any]]:
+        """The first value of each key."""
         return iter(dict.values(self))
 
-    def __iter__(self) -> Iterator[Any]:
-        return dict.__iter__(self)
+    def listvalues(self) -> Iterator[list[Any]]:
+        """Every key's list of values."""
+        for _, vs in self.lists():
+            yield vs
 
     def copy(self) -> MultiDict:
         return self.__class__(self)
@@ -142,41 +189,120 @@ class MultiDict(dict):  # type: ignore[type-arg]
     def to_dict(self, flat: bool = True) -> dict[Any, Any]:
         """A plain dict: first values (``flat``) or lists of values."""
         if flat:
-            return dict(self.items())
+            return dict(self)
         return dict(self.lists())
 
     def update(self, mapping: Any = (), **kwargs: Any) -> None:  # type: ignore[override]
         """Add the values of ``mapping`` to the existing ones (it does not replace)."""
-        other = MultiDict(mapping)
-        for k, vs in other.lists():
-            dict.setdefault(self, k, []).extend(vs)
-        for k, v in kwargs.items():
-            self.add(k, v)
+        if isinstance(mapping, MultiDict):
+            _fill(self, list(mapping.items(multi=True)))
+        elif isinstance(mapping, Mapping):
+            for k, v in mapping.items():
+                if isinstance(v, (list, tuple)):
+                    _fill(self, [(k, x) for x in v])
+                else:
+                    _fill(self, [(k, v)])
+        else:
+            _fill(self, mapping)
+        _fill(self, list(kwargs.items()))
+
+    def __ior__(self, other: Any) -> MultiDict:  # type: ignore[override,misc]
+        self.update(other)
+        return self
 
     def pop(self, key: Any, default: Any = _missing) -> Any:
-        try:
-            lst = dict.pop(self, key)
-        except KeyError:
+        """Remove ``key``; its first value, else ``default`` (no default: 400 ``KeyError``)."""
+        if key not in self:
             if default is not _missing:
                 return default
-            raise BadRequestKeyError(key) from None
-        return lst[0] if lst else default
+            raise BadRequestKeyError(key)
+        if self._multi:
+            self._multi.pop(key, None)
+        return dict.pop(self, key)
 
     def poplist(self, key: Any) -> list[Any]:
-        return dict.pop(self, key, [])  # type: ignore[no-any-return]
+        """Remove ``key`` and return all its values (``[]`` when absent)."""
+        values = self.getlist(key)
+        dict.pop(self, key, None)
+        if self._multi:
+            self._multi.pop(key, None)
+        return values
 
     def popitem(self) -> tuple[Any, Any]:
-        k, vs = dict.popitem(self)
-        return k, vs[0]
+        k, v = dict.popitem(self)
+        if self._multi:
+            self._multi.pop(k, None)
+        return k, v
 
     def popitemlist(self) -> tuple[Any, list[Any]]:
-        return dict.popitem(self)  # type: ignore[no-any-return]
+        k, v = dict.popitem(self)
+        vs = self._multi.pop(k, None) if self._multi else None
+        return k, (vs if vs is not None else [v])
+
+    def clear(self) -> None:
+        dict.clear(self)
+        if self._multi is not None:
+            self._multi = None
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MultiDict):
+            if not dict.__eq__(self, other):
+                return False
+            if not self._multi and not other._multi:
+                return True
+            return dict(self.lists()) == dict(other.lists())
+        if isinstance(other, Mapping):
+            return not self._multi and dict.__eq__(self, other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        rv = self.__eq__(other)
+        return rv if rv is NotImplemented else not rv
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self.items(multi=True))!r})"
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return type(self), (list(self.items(multi=True)),)
+
+    def __copy__(self) -> MultiDict:
+        return self.copy()
+
+
+def _fill(md: MultiDict, pairs: Iterable[tuple[Any, Any]]) -> None:
+    """Add ``(key, value)`` pairs to ``md``: first values in the dict, repeats in ``_multi``.
+
+    Writes through ``dict`` methods, so it also fills immutable dicts while they are built.
+    """
+    setitem = dict.__setitem__
+    for k, v in pairs:
+        if k not in md:
+            setitem(md, k, v)
+            continue
+        m = md._multi
+        if m is None:
+            m = md._multi = {}
+        vs = m.get(k)
+        if vs is None:
+            m[k] = [dict.__getitem__(md, k), v]
+        else:
+            vs.append(v)
+
+
+def multidict_from_pairs(cls: type[MultiDict], pairs: list[tuple[Any, Any]]) -> Any:
+    """``cls(pairs)`` for the parsers' pair lists, built by one C ``dict.update`` when no key
+    repeats (the usual query string or form). Other classes go through their constructor."""
+    if cls is not ImmutableMultiDict and cls is not MultiDict:
+        return cls(pairs)
+    md = dict.__new__(cls)
+    dict.update(md, pairs)
+    if len(md) != len(pairs):
+        # A key repeats: dict.update kept its last value; rebuild first-value-wins.
+        dict.clear(md)
+        _fill(md, pairs)
+    return md
 
 
 class ImmutableMultiDict(MultiDict):
@@ -186,7 +312,7 @@ class ImmutableMultiDict(MultiDict):
         raise TypeError(f"{type(self).__name__!r} objects are immutable")
 
     __setitem__ = __delitem__ = add = setlist = setdefault = setlistdefault = _immutable
-    update = pop = poplist = popitem = popitemlist = clear = _immutable  # type: ignore[assignment]
+    update = pop = poplist = popitem = popitemlist = clear = __ior__ = _immutable  # type: ignore[assignment]
 
     # No __init__ of its own: MultiDict.__init__ fills through dict methods, which stay
     # allowed (and a request builds two of these, so a pass-through call would cost).
@@ -194,6 +320,9 @@ class ImmutableMultiDict(MultiDict):
     def copy(self) -> MultiDict:
         """A mutable copy."""
         return MultiDict(self)
+
+    def __copy__(self) -> MultiDict:
+        return self  # nothing can change it, so a shallow copy may be itself
 
     def __hash__(self) -> int:  # type: ignore[override]
         return id(self)
@@ -203,10 +332,11 @@ class CombinedMultiDict(ImmutableMultiDict):
     """Read-only view over several MultiDicts, first match wins (``request.values``)."""
 
     def __init__(self, dicts: Iterable[MultiDict]) -> None:
-        super().__init__()
         for d in dicts:
-            for k, vs in d.lists():
-                dict.setdefault(self, k, []).extend(vs)
+            _fill(self, list(d.items(multi=True)))
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return type(self), ([MultiDict(list(self.items(multi=True)))],)
 
 
 class Headers:

@@ -83,6 +83,9 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
     ``max_fields`` bounds the number of pairs (413 past it).
     """
     if isinstance(qs, str):
+        if qs.isascii() and "%" not in qs:
+            # Plain ASCII query (the usual one): split the str as it is, no bytes round trip.
+            return _parse_plain_qsl(qs, what, max_fields)
         text = qs
         try:
             qs = text.encode("latin-1")

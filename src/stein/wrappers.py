@@ -20,6 +20,7 @@ from .datastructures import (
     Headers,
     ImmutableMultiDict,
     MultiDict,
+    multidict_from_pairs,
 )
 from .exceptions import (
     BadRequest,
@@ -430,7 +431,9 @@ class Request:
         qs = self.environ.get("QUERY_STRING")
         if not qs:
             return self.parameter_storage_class()
-        return self.parameter_storage_class(parse_qsl(qs, max_fields=self._form_limit("MAX_FORM_PARTS")))
+        return multidict_from_pairs(  # type: ignore[no-any-return]
+            self.parameter_storage_class, parse_qsl(qs, max_fields=self._form_limit("MAX_FORM_PARTS"))
+        )
 
     def _app_config(self, key: str, default: Any = None) -> Any:
         actx = _cv_app.get(None)
@@ -441,6 +444,21 @@ class Request:
     def _form_limit(self, key: str) -> int | None:
         v = self._app_config(key, self.max_form_fields)
         return self.max_form_fields if v is None else int(v)
+
+    def _body_limits(self) -> tuple[int | None, int | None, int | None]:
+        """``MAX_CONTENT_LENGTH``, ``MAX_FORM_MEMORY_SIZE`` and the field bound
+        (``MAX_FORM_PARTS``), read from the config in one go; a subclass that overrides
+        one of the limit properties gets its own answers."""
+        cls = self.__class__
+        if cls is not Request and _overrides_limits(cls):
+            return self.max_content_length, self.max_form_memory_size, self._form_limit("MAX_FORM_PARTS")
+        actx = _cv_app.get(None)
+        if actx is None:
+            return None, None, self.max_form_fields
+        get = actx.app.config.get
+        parts = get("MAX_FORM_PARTS", self.max_form_fields)
+        return (get("MAX_CONTENT_LENGTH"), get("MAX_FORM_MEMORY_SIZE"),
+                self.max_form_fields if parts is None else int(parts))
 
     @property
     def max_content_length(self) -> int | None:
@@ -477,7 +495,8 @@ class Request:
 
             return request_body_stream(self)
         wsgi_input = env.get("wsgi.input")
-        if wsgi_input is None:
+        if wsgi_input is None or "_cached_data" in self.__dict__:
+            # (Form parsing read the whole body straight from the input: nothing is left.)
             import io
 
             return io.BytesIO()
@@ -632,6 +651,20 @@ class Request:
         from .testing import EnvironBuilder
 
         return cls(EnvironBuilder(*args, **kwargs).get_environ())
+
+
+_limit_overrides: dict[type, bool] = {}
+
+
+def _overrides_limits(cls: type) -> bool:
+    """Whether a Request subclass redefines a body limit (remembered per class)."""
+    rv = _limit_overrides.get(cls)
+    if rv is None:
+        rv = _limit_overrides[cls] = any(
+            getattr(cls, name) is not getattr(Request, name)
+            for name in ("max_content_length", "max_form_memory_size", "_form_limit", "_app_config")
+        )
+    return rv
 
 
 def _wsgi_decode_lax(s: str | None) -> str | None:
