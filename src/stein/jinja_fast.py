@@ -25,6 +25,7 @@ leaving Jinja's own code. Sandboxed environments keep every stock path.
 from __future__ import annotations
 
 import io
+import keyword
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
@@ -103,7 +104,7 @@ class CodeGenerator(_StockCodeGenerator):
             self.stream = stream
 
     def _write_dict_fast(self, obj_src: str, key_src: str, slow: str) -> None:
-        if obj_src.isidentifier():
+        if obj_src.isidentifier() and not keyword.iskeyword(obj_src):
             obj = first = obj_src
         else:  # evaluate the object expression once
             obj = self.temporary_identifier()
@@ -219,6 +220,11 @@ def _drop_dead_loop_vars(source: str) -> str:
     return _LOOP_VARS_INIT.sub(r"\1pass", source)
 
 
+def _pick_code_generator(stock: type[_StockCodeGenerator] = _StockCodeGenerator) -> type:
+    """Stein's generator when ``stock`` has every hook it overrides, else ``stock``."""
+    return CodeGenerator if _generator_hooks_present(stock) else stock
+
+
 class Template(jinja2.Template):
     """A template whose render builds its context with plain dict copies."""
 
@@ -250,7 +256,7 @@ class Environment(jinja2.Environment):
     shortcuts it takes. Subclass it (and set ``app.jinja_environment``) to customise.
     """
 
-    code_generator_class = CodeGenerator if _generator_hooks_present() else _StockCodeGenerator
+    code_generator_class = _pick_code_generator()
     template_class = Template
 
     def __init__(self, app: Stein, **options: Any) -> None:
