@@ -58,8 +58,10 @@ class SecureCookieSession(dict, SessionMixin):  # type: ignore[type-arg]
     modified = False
     accessed = False
 
+    # The hot methods call dict's directly (no super() object per call): a session
+    # request opens one, reads and writes it.
     def __init__(self, initial: Any = None) -> None:
-        super().__init__(initial or ())
+        dict.__init__(self, initial or ())
 
     def _changed(self) -> None:
         self.modified = True
@@ -67,15 +69,15 @@ class SecureCookieSession(dict, SessionMixin):  # type: ignore[type-arg]
 
     def __getitem__(self, key: str) -> Any:
         self.accessed = True
-        return super().__getitem__(key)
+        return dict.__getitem__(self, key)
 
     def get(self, key: str, default: Any = None) -> Any:
         self.accessed = True
-        return super().get(key, default)
+        return dict.get(self, key, default)
 
     def __contains__(self, key: object) -> bool:
         self.accessed = True
-        return super().__contains__(key)
+        return dict.__contains__(self, key)
 
     def setdefault(self, key: str, default: Any = None) -> Any:
         self.accessed = True
@@ -84,8 +86,8 @@ class SecureCookieSession(dict, SessionMixin):  # type: ignore[type-arg]
         return super().setdefault(key, default)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._changed()
-        super().__setitem__(key, value)
+        self.modified = self.accessed = True
+        dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: str) -> None:
         self._changed()
@@ -459,7 +461,8 @@ def _session_cookie_value(request: Request, name: str) -> str | None:
             for part in header.split(";"):
                 k, sep, v = part.partition("=")
                 if sep and k.strip() == name:
-                    return _unquote_cookie(v.strip())
+                    v = v.strip()
+                    return _unquote_cookie(v) if v[:1] == '"' else v
             return None
         cookies = request.cookies
     return cookies.get(name)  # type: ignore[no-any-return]
