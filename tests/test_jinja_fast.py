@@ -140,7 +140,8 @@ def blocks(draw: st.DrawFn, depth: int = 0) -> str:
         kind = draw(st.sampled_from(kinds))
         if kind == "text":
             parts.append(draw(st.sampled_from(
-                ["<p>", "{ ", " }", "}}", "'", '"', "\\", "\n", "a&b", "{}", "é", "%"])))
+                ["<p>", "{ ", " }", "}}", "'", '"', "\\", "\n", "a&b", "{}", "é", "%",
+                 "\\N{DASH}", "\\x41"])))
         elif kind == "out":
             parts.append("{{ " + draw(expressions()) + " }}")
         else:
@@ -157,7 +158,8 @@ def blocks(draw: st.DrawFn, depth: int = 0) -> str:
             elif kind == "setblock":
                 parts.append(f"{{% set x %}}{body}{{% endset %}}{{{{ x }}}}")
             elif kind == "autoescape":
-                on = draw(st.sampled_from(["true", "false"]))
+                # a non-constant switch makes the evaluation context volatile
+                on = draw(st.sampled_from(["true", "false", "v1 is defined", "not v2"]))
                 parts.append(f"{{% autoescape {on} %}}{body}{{% endautoescape %}}")
             elif kind == "macro":
                 parts.append(f"{{% macro m(x) %}}{body}{{% endmacro %}}{{{{ m({expr}) }}}}")
