@@ -1,7 +1,10 @@
-"""WSGI targets for the servers in ``bench.servers``: ``bench.http_apps:<framework>__<scenario>``.
+"""Targets for the servers in ``bench.servers``: ``bench.http_apps:<framework>__<scenario>``.
 
 Names resolve lazily (module ``__getattr__``), so a server worker builds only its one app.
-``bare`` is a plain WSGI callable returning the same bytes: the floor of each server.
+WSGI: ``bare`` (a plain WSGI callable returning the same bytes: the floor of each server),
+``stein``, ``falcon``, ``bottle``, ``flask``. ASGI: ``asgi_bare`` (the ASGI floor),
+``asgi_stein`` (the ``Stein`` object with ``async def`` views, served as ASGI) and
+``asgi_starlette``, both from ``bench.asgi_apps``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from .scenarios import Skip
 BARE_BODIES = {
     "hello": (b"Hello, World!", "text/plain; charset=utf-8"),
     "param-json": (json.dumps({"id": 42, "name": "user 42"}).encode(), "application/json"),
+    "route-50": (b"res49 7", "text/plain; charset=utf-8"),
 }
 
 
@@ -28,10 +32,38 @@ def _bare(scenario: str) -> Any:
     return app
 
 
+def _bare_asgi(scenario: str) -> Any:
+    body, ctype = BARE_BODIES[scenario]
+    headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        elif scope["type"] == "lifespan":
+            while True:
+                kind = (await receive())["type"]
+                await send({"type": kind + ".complete"})
+                if kind == "lifespan.shutdown":
+                    return
+
+    return app
+
+
 def build(framework: str, scenario: str) -> Any:
-    """The WSGI app of ``framework`` for ``scenario``."""
+    """The WSGI (or, for ``asgi_*``, ASGI) app of ``framework`` for ``scenario``."""
     if framework == "bare":
         return _bare(scenario)
+    if framework == "asgi_bare":
+        return _bare_asgi(scenario)
+    if framework == "asgi_stein":
+        from .asgi_apps import build_stein
+
+        return build_stein(scenario)
+    if framework == "asgi_starlette":
+        from .asgi_apps import build_starlette
+
+        return build_starlette(scenario)
     if framework in ("stein", "flask"):
         from . import apps_flasklike
 
