@@ -49,6 +49,7 @@ from .exceptions import (
     RequestEntityTooLarge,
     RequestRedirect,
 )
+from .wrappers import Response as _Response
 
 if TYPE_CHECKING:
     from .app import Stein
@@ -648,11 +649,14 @@ async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send:
         if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes and \
                 200 <= code != 204 and code != 304 and environ["REQUEST_METHOD"] != "HEAD":
             # send_response for a one-chunk body, inline: the start and the whole body.
+            raw = []
             get = _RAW_PAIRS.get
-            await send({"type": "http.response.start", "status": code,
-                        "headers": [get(pair) or _raw_pair(pair) for pair in response.headers._list]})
+            for pair in response.headers._list:
+                raw.append(get(pair) or _raw_pair(pair))
+            await send({"type": "http.response.start", "status": code, "headers": raw})
             await send({"type": "http.response.body", "body": body[0]})
-            response.close()
+            if response._on_close is not None or response.__class__ is not _Response:
+                response.close()  # (a list body has nothing else to close)
         else:
             await send_response(app, response, environ, receive, send)
     except BaseException as e:
