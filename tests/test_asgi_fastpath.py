@@ -373,3 +373,33 @@ def test_replacing_a_view_function_is_seen() -> None:
         assert r.body == b"sync"
 
     run(go())
+
+
+def test_close_still_runs_when_the_response_needs_it() -> None:
+    closed: list[str] = []
+
+    class Closing(Response):
+        def close(self) -> None:
+            closed.append("subclass")
+            super().close()
+
+    async def go() -> None:
+        app = Stein("closing")
+
+        @app.route("/sub")
+        async def sub() -> Any:
+            return Closing("sub")
+
+        @app.route("/cb")
+        async def cb() -> Any:
+            resp = Response("cb")
+            resp.call_on_close(lambda: closed.append("callback"))
+            return resp
+
+        r = await acall(app, "GET", "/sub")
+        assert (r.status, r.body) == (200, b"sub")
+        r = await acall(app, "GET", "/cb")
+        assert (r.status, r.body) == (200, b"cb")
+
+    run(go())
+    assert closed == ["subclass", "callback"]
