@@ -235,18 +235,18 @@ class _Parser:
             )
         name = options["name"]
         filename = options.get("filename")
-        pieces: list[memoryview] = []
         if filename is not None:
             f: Any = tempfile.SpooledTemporaryFile(max_size=self.spool_max_size, mode="w+b")
             self._file = f
-            last, size = self._data(pieces, None)
-            if f._rolled:
+            last, size = self._data(f.write, False)
+            if not f._rolled and size:
+                # SpooledTemporaryFile keeps unrolled data in a BytesIO named _file.
+                # getvalue() trims that buffer in place and returns it, and a BytesIO made
+                # from it shares it: a later read() of the whole file hands back the same
+                # bytes instead of a second copy of the upload.
+                f._file = io.BytesIO(f._file.getvalue())
+            else:
                 f.seek(0)
-            elif pieces:
-                # SpooledTemporaryFile keeps unrolled data in a BytesIO named _file; one
-                # made from the joined bytes shares their buffer, so the upload is copied
-                # once here and not again by write() or by a later read() of it all.
-                f._file = io.BytesIO(b"".join(pieces))
             self._file = None
             # Part headers were split on CRLF above: no need to re-validate them.
             h = Headers.__new__(Headers)
@@ -256,8 +256,9 @@ class _Parser:
                 h.set("Content-Length", str(size))
             self.files.append((name, storage))
         else:
-            last, _ = self._data(pieces, self.max_memory)
-            raw = b"".join(pieces)
+            sink = io.BytesIO()
+            last, _ = self._data(sink.write, True)
+            raw = sink.getvalue()
             charset = "utf-8"
             if content_type:
                 charset = parse_options_header(content_type)[1].get("charset", "utf-8")
@@ -268,16 +269,16 @@ class _Parser:
             self.fields.append((name, value))
         return last
 
-    def _data(self, pieces: list[memoryview], field_limit: int | None) -> tuple[bool, int]:
-        """Collect a part's data up to the next delimiter into ``pieces`` (zero-copy views
-        of the chunks). Returns (was it the closing delimiter, size in bytes).
-
-        For a file part the pieces go to the spooled file once they outgrow the spool;
-        for a field they count against ``field_limit``."""
+    def _data(self, write: Callable[[memoryview], Any], is_field: bool) -> tuple[bool, int]:
+        """Pass a part's data up to the next delimiter to ``write`` as views of the chunks,
+        each chunk as soon as it is parsed (holding none keeps memory flat: allocations
+        that outlive a chunk cost page faults on every request). Returns (was it the
+        closing delimiter, size in bytes). Field bytes count against MAX_FORM_MEMORY_SIZE.
+        """
         delim = self.delim
         m = len(delim)
         size = 0
-        f = self._file
+        limit = self.max_memory if is_field else None
         while True:
             buf, pos, view = self.buf, self.pos, self.view
             j = self._find_delim(pos)
@@ -288,7 +289,9 @@ class _Parser:
                 nxt = buf[after:after + 2]
                 if nxt == b"\r\n" or nxt == b"--" or buf[after] in b" \t":
                     if j > pos:
-                        size = self._emit(pieces, view[pos:j], size, field_limit, f)
+                        size += j - pos
+                        self._count(j - pos, limit)
+                        write(view[pos:j])
                     if nxt == b"\r\n":
                         self.pos = after + 2
                         return False, size
@@ -299,7 +302,9 @@ class _Parser:
                     self._padding()
                     return False, size
                 # "\r\n--boundary" followed by anything else is data (as python-multipart).
-                size = self._emit(pieces, view[pos:j + 1], size, field_limit, f)
+                size += j + 1 - pos
+                self._count(j + 1 - pos, limit)
+                write(view[pos:j + 1])
                 self.pos = j + 1
                 continue
             else:
@@ -310,33 +315,21 @@ class _Parser:
                 if k >= 0 and delim.startswith(buf[k:]):
                     end = k
             if end > pos:
-                size = self._emit(pieces, view[pos:end], size, field_limit, f)
+                size += end - pos
+                self._count(end - pos, limit)
+                write(view[pos:end])
             self.pos = end
             if not self._more():
                 raise BadRequest(_TRUNCATED)
 
-    def _emit(self, pieces: list[memoryview], piece: memoryview, size: int,
-              field_limit: int | None, f: Any) -> int:
-        size += len(piece)
-        if f is None:
-            self.memory_used += len(piece)
-            if field_limit is not None and self.memory_used > field_limit:
+    def _count(self, n: int, limit: int | None) -> None:
+        if limit is not None:
+            self.memory_used += n
+            if self.memory_used > limit:
                 raise RequestEntityTooLarge(
-                    f"The form fields are over the limit of {field_limit} bytes"
+                    f"The form fields are over the limit of {limit} bytes"
                     " (MAX_FORM_MEMORY_SIZE)."
                 )
-            pieces.append(piece)
-        elif f._rolled:
-            f.write(piece)
-        else:
-            pieces.append(piece)
-            if size > self.spool_max_size:
-                # Too big for memory: everything so far and from now on goes to disk.
-                f.rollover()
-                for p in pieces:
-                    f.write(p)
-                pieces.clear()
-        return size
 
     def _padding(self) -> None:
         """Transport padding (spaces, tabs) after a delimiter, then CRLF."""
