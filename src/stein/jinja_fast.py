@@ -51,8 +51,9 @@ _DICT_ATTRS = frozenset(dir(dict))
 
 # The code generator hooks the fast paths override; if a future Jinja renames them, the
 # stock generator is used as a whole.
-_GENERATOR_HOOKS = ("visit_Getattr", "visit_Getitem", "visit_Template", "_output_child_pre",
-                    "_output_child_post", "temporary_identifier", "write", "visit")
+_GENERATOR_HOOKS = ("visit_Getattr", "visit_Getitem", "visit_Template", "visit_Output",
+                    "_output_child_pre", "_output_child_post", "_output_child_to_const",
+                    "_make_finalize", "temporary_identifier", "write", "writeline", "visit")
 
 
 def _generator_hooks_present(generator: type = _StockCodeGenerator) -> bool:
