@@ -24,8 +24,8 @@ from stein.datastructures import (
     MultiDict,
     multidict_from_pairs,
 )
-from stein.exceptions import BadRequest, BadRequestKeyError
-from stein.http import parse_qsl
+from stein.exceptions import BadRequest, BadRequestKeyError, HTTPException
+from stein.http import parse_qs_multidict, parse_qsl
 
 FORM = "application/x-www-form-urlencoded"
 _bad_percent = re.compile(rb"%(?![0-9A-Fa-f]{2})")
@@ -103,6 +103,27 @@ def test_parse_qsl_str_and_bytes_match_reference(raw: bytes) -> None:
                 parse_qsl(qs)
         else:
             assert parse_qsl(qs) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=raw_query, max_fields=st.sampled_from([None, 0, 1, 3, 10]))
+def test_parse_qs_multidict_matches_parse_qsl(raw: bytes, max_fields: int | None) -> None:
+    for qs in (raw, raw.decode("latin-1")):
+        for cls in (ImmutableMultiDict, MultiDict, CombinedSubclass):
+            try:
+                slow = cls(parse_qsl(qs, "form data", max_fields))
+            except HTTPException as e:  # 400 (bad input) or 413 (too many fields): same error
+                with pytest.raises(type(e)) as ei:
+                    parse_qs_multidict(qs, cls, "form data", max_fields)
+                assert ei.value.description == e.description
+                continue
+            fast = parse_qs_multidict(qs, cls, "form data", max_fields)
+            assert type(fast) is cls
+            assert list(fast.items(multi=True)) == list(slow.items(multi=True))
+
+
+class CombinedSubclass(ImmutableMultiDict):
+    """A user's own parameter_storage_class: always built through its constructor."""
 
 
 @settings(max_examples=200, deadline=None)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from .datastructures import ImmutableMultiDict, multidict_from_pairs
+from .datastructures import ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
-from .http import parse_qsl
+from .http import parse_qs_multidict
 
 if TYPE_CHECKING:
     from .wrappers import Request
@@ -95,8 +95,10 @@ def _read_form_body(request: Request, max_length: int | None, limit: int | None)
     """The body of a urlencoded form, refused (413) before reading when its declared length
     is over a limit, and never read more than one byte past ``limit`` when no length is
     declared. The bytes are cached as ``get_data()`` would cache them."""
-    cl = request.content_length  # a malformed Content-Length is a 400 here
     env = request.environ
+    cl = env.get("CONTENT_LENGTH")
+    # Plain digits (the usual header) skip the property; it gives 400 for a malformed one.
+    cl = int(cl) if cl and cl.isdigit() and cl.isascii() else request.content_length
     if cl is not None:
         if max_length is not None and cl > max_length:
             raise RequestEntityTooLarge(
@@ -151,10 +153,7 @@ def parse_urlencoded(request: Request) -> ImmutableMultiDict:
         data = _read_form_body(request, max_length, limit)
     elif limit is not None and len(data) > limit:
         raise _form_too_large(len(data), limit)
-    return multidict_from_pairs(  # type: ignore[no-any-return]
-        request.parameter_storage_class,
-        parse_qsl(data, what="form data", max_fields=max_fields),
-    )
+    return parse_qs_multidict(data, request.parameter_storage_class, "form data", max_fields)  # type: ignore[no-any-return]
 
 
 def parse_multipart(request: Request) -> tuple[ImmutableMultiDict, ImmutableMultiDict]:
@@ -171,9 +170,6 @@ def _no_files() -> ImmutableMultiDict:
 
 def parse_form_data(request: Request) -> tuple[ImmutableMultiDict, ImmutableMultiDict]:
     """``(form, files)`` for the request's body; other content types give empty ones."""
-    if request.environ.get("CONTENT_TYPE") == "application/x-www-form-urlencoded":
-        # The exact header browsers send: no need to split off parameters first.
-        return parse_urlencoded(request), _no_files()
     mt = request.mimetype
     if mt == "application/x-www-form-urlencoded":
         return parse_urlencoded(request), _no_files()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
+from .datastructures import ImmutableMultiDict, MultiDict, multidict_from_pairs
 from .exceptions import BadRequest
 
 HTTP_STATUS_CODES: dict[int, str] = {
@@ -82,6 +83,8 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
 
     ``max_fields`` bounds the number of pairs (413 past it).
     """
+    if not qs:
+        return []
     if isinstance(qs, str):
         if qs.isascii() and "%" not in qs:
             # Plain ASCII query (the usual one): split the str as it is, no bytes round trip.
@@ -111,6 +114,39 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
         v = unquote_to_bytes(v.replace(b"+", b" ")) if (b"%" in v or b"+" in v) else v
         out.append((_decode_component(k, what), _decode_component(v, what)))
     return out
+
+
+def parse_qs_multidict(qs: str | bytes, cls: type[MultiDict] = ImmutableMultiDict,
+                       what: str = "query string", max_fields: int | None = None) -> Any:
+    """:func:`parse_qsl` into a ``cls`` MultiDict (same pairs, same errors).
+
+    Plain ASCII input without ``%`` escapes (the usual query string or form) is split
+    straight into a dict, with no list of pairs in between; anything else, or a repeated
+    or empty key, takes the general path.
+    """
+    if not qs:
+        return dict.__new__(cls) if cls is ImmutableMultiDict or cls is MultiDict else cls()
+    if isinstance(qs, bytes):
+        plain = qs.isascii() and b"%" not in qs
+        text = qs.decode("ascii") if plain else ""
+    else:
+        plain = qs.isascii() and "%" not in qs
+        text = qs
+    if plain and (cls is ImmutableMultiDict or cls is MultiDict):
+        parts = text.replace("+", " ").split("&")
+        if max_fields is not None and len(parts) > max_fields:
+            _too_many_fields(what, max_fields)
+        d = {}
+        for part in parts:
+            k, _, v = part.partition("=")
+            d[k] = v
+        # Fewer keys than parts: a key repeats (or a part was empty, which the general
+        # path skips); a "" key may also come from an empty part. Both are rare.
+        if len(d) == len(parts) and "" not in d:
+            md = dict.__new__(cls)
+            dict.update(md, d)
+            return md
+    return multidict_from_pairs(cls, parse_qsl(qs, what, max_fields))
 
 
 def url_quote(s: str, safe: str = "/:") -> str:

@@ -20,7 +20,6 @@ from .datastructures import (
     Headers,
     ImmutableMultiDict,
     MultiDict,
-    multidict_from_pairs,
 )
 from .exceptions import (
     BadRequest,
@@ -40,7 +39,7 @@ from .http import (
     parse_date,
     parse_etags,
     parse_options_header,
-    parse_qsl,
+    parse_qs_multidict,
     parse_range_header,
     quote_etag,
     unquote_etag,
@@ -329,7 +328,7 @@ class Request:
         if v in (None, ""):
             return None
         v = v.strip()
-        if not v.isdigit():
+        if not (v.isdigit() and v.isascii()):  # ("\xb2" is a digit to isdigit, not to int)
             raise BadRequest("The Content-Length header is not a valid number.")
         return int(v)
 
@@ -431,9 +430,8 @@ class Request:
         qs = self.environ.get("QUERY_STRING")
         if not qs:
             return self.parameter_storage_class()
-        return multidict_from_pairs(  # type: ignore[no-any-return]
-            self.parameter_storage_class, parse_qsl(qs, max_fields=self._form_limit("MAX_FORM_PARTS"))
-        )
+        return parse_qs_multidict(qs, self.parameter_storage_class, "query string",
+                                  self._form_limit("MAX_FORM_PARTS"))
 
     def _app_config(self, key: str, default: Any = None) -> Any:
         actx = _cv_app.get(None)
@@ -542,11 +540,15 @@ class Request:
         return self.get_data()  # type: ignore[no-any-return]
 
     def _load_form_data(self) -> None:
-        if "form" in self.__dict__:
+        d = self.__dict__
+        if "form" in d:
             return
-        form, files = _forms.parse_form_data(self)
-        self.__dict__["form"] = form
-        self.__dict__["files"] = files
+        if self.environ.get("CONTENT_TYPE") == "application/x-www-form-urlencoded":
+            # The exact header browsers send: straight to its parser, no parameters to split.
+            d["form"] = _forms.parse_urlencoded(self)
+            d["files"] = dict.__new__(ImmutableMultiDict)  # empty, without an __init__ call
+        else:
+            d["form"], d["files"] = _forms.parse_form_data(self)
         self._form_parsed = True
 
     # Cached after the first read (the parse fills both form and files in __dict__).
