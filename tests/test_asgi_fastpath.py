@@ -403,3 +403,19 @@ def test_close_still_runs_when_the_response_needs_it() -> None:
 
     run(go())
     assert closed == ["subclass", "callback"]
+
+
+def test_response_headers_encoded_and_set_cookie_not_cached() -> None:
+    from stein.asgi import _RAW_PAIRS
+
+    async def go() -> None:
+        app = build_app(False)
+        r = await acall(app, "GET", "/login")
+        assert r.status == 200 and r.headers["set-cookie"].startswith("session=")
+        assert r.headers["vary"] == "Cookie"
+        assert (("Content-Type", "text/html; charset=utf-8")) in _RAW_PAIRS
+        assert _RAW_PAIRS[("Content-Type", "text/html; charset=utf-8")] == \
+            (b"content-type", b"text/html; charset=utf-8")
+        assert not [pair for pair in _RAW_PAIRS if pair[0].lower() == "set-cookie"]
+
+    run(go())

@@ -63,8 +63,9 @@ _Coroutine = types.CoroutineType
 _NO_BODY_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
 _DONE = object()
 
-# Header name (bytes, as the server sends it) -> environ key, and response header name ->
-# lowercase bytes. Both sets are small in practice; the bound keeps hostile input harmless.
+# Header name (bytes, as the server sends it) -> environ key, and response header pair ->
+# (lowercase name, value) as bytes. Both are small in practice (the same Content-Type and
+# Content-Lengths again and again); the bound keeps hostile input harmless.
 _ENVIRON_KEYS: dict[bytes, str] = {b"content-type": "CONTENT_TYPE", b"content-length": "CONTENT_LENGTH"}
 _RAW_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 _CACHE_BOUND = 512
@@ -439,7 +440,9 @@ def _dispatch_in_thread(app: Stein) -> tuple[Response, BaseException | None]:
 
 def _raw_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
     raw = (pair[0].lower().encode("latin-1"), pair[1].encode("latin-1"))
-    if len(_RAW_PAIRS) < _CACHE_BOUND:
+    # Set-Cookie values are never the same twice: caching them would only fill the cache
+    # and keep the pairs that do repeat out of it.
+    if len(_RAW_PAIRS) < _CACHE_BOUND and raw[0] != b"set-cookie":
         _RAW_PAIRS[pair] = raw
     return raw
 
