@@ -119,7 +119,8 @@ def reference(body: bytes, boundary: bytes, max_memory: int | None,
 # -- Stein's parser, fed in chunks --------------------------------------------------------------
 
 def stein(body: bytes, boundary: bytes, max_memory: int | None, max_parts: int | None,
-          cuts: list[int], use_memmem: bool, spool: int = mp.SPOOL_MAX_SIZE) -> Outcome:
+          cuts: list[int], use_memmem: bool, spool: int = mp.SPOOL_MAX_SIZE,
+          length: int | None = None) -> Outcome:
     edges = sorted({c % (len(body) + 1) for c in cuts} | {0, len(body)})
     chunks = [body[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
     feed = iter(chunks)
@@ -128,7 +129,7 @@ def stein(body: bytes, boundary: bytes, max_memory: int | None, max_parts: int |
         return next(feed, b"")
 
     memmem = mp._MEMMEM if use_memmem else None
-    p = mp._Parser(read, boundary, max_memory, max_parts, spool, memmem)
+    p = mp._Parser(read, boundary, max_memory, max_parts, spool, memmem, length)
     try:
         p.parse()
     except HTTPException as e:
@@ -210,15 +211,21 @@ DIFF = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCh
 @DIFF
 @given(case=bodies(), cuts=st.lists(st.integers(0, 10_000), max_size=6), use_memmem=st.booleans(),
        max_memory=st.sampled_from([None, None, 0, 5, 40]),
-       max_parts=st.sampled_from([None, None, 0, 1, 2]))
+       max_parts=st.sampled_from([None, None, 0, 1, 2]),
+       spool=st.sampled_from([mp.SPOOL_MAX_SIZE, 0, 10, 100]),
+       extra=st.sampled_from([None, 0, 0, 100]))
 @example(case=(b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--b--', b"b"),
-         cuts=[], use_memmem=False, max_memory=None, max_parts=None)
+         cuts=[], use_memmem=False, max_memory=None, max_parts=None, spool=10, extra=None)
 def test_same_outcome_as_python_multipart(case: tuple[bytes, bytes], cuts: list[int],
                                           use_memmem: bool, max_memory: int | None,
-                                          max_parts: int | None) -> None:
+                                          max_parts: int | None, spool: int,
+                                          extra: int | None) -> None:
+    # extra: the Content-Length is unknown (None), exact (0), or claims more than arrives.
     body, boundary = case
     expected = reference(body, boundary, max_memory, max_parts)
-    assert stein(body, boundary, max_memory, max_parts, cuts, use_memmem) == expected
+    length = None if extra is None else len(body) + extra
+    assert stein(body, boundary, max_memory, max_parts, cuts, use_memmem, spool,
+                 length) == expected
 
 
 def _simple(boundary: bytes, data: bytes) -> bytes:
@@ -239,6 +246,7 @@ def test_every_single_cut(boundary: str, data: bytes, use_memmem: bool) -> None:
     assert expected[0] == "ok"
     for cut in range(len(body) + 1):
         assert stein(body, b, None, None, [cut], use_memmem) == expected, cut
+        assert stein(body, b, None, None, [cut], use_memmem, 150, len(body)) == expected, cut
     assert stein(body, b, None, None, list(range(len(body))), use_memmem) == expected
 
 
@@ -257,6 +265,9 @@ def test_large_random_file_with_near_misses(use_memmem: bool) -> None:
     assert expected[2][0][3] == data
     # Spooled to disk on the way: the same bytes come back.
     assert stein(body, boundary, None, None, cuts, use_memmem, spool=1000) == expected
+    # With the length known the in-memory buffer is sized ahead; the bytes are the same.
+    assert stein(body, boundary, None, None, cuts, use_memmem, length=len(body)) == expected
+    assert stein(body, boundary, None, None, cuts, use_memmem, 290_000, len(body)) == expected
 
 
 # -- through the app: memory stays bounded, files are what the view reads -----------------------
@@ -330,8 +341,10 @@ def test_disk_spooled_piece_by_piece(monkeypatch: pytest.MonkeyPatch) -> None:
     p.parse()
     storage = p.files[0][1]
     assert storage.read() == data and storage.stream._rolled  # type: ignore[attr-defined]
-    # A chunk plus at most a held-back delimiter prefix from the one before.
-    assert max(writes) <= 4096 + len(b"\r\n--XyZ") and sum(writes) == len(data)
+    # A chunk plus at most a held-back delimiter prefix from the one before; what was in
+    # memory (at most the spool size) went to disk in one go at the rollover.
+    assert max(writes) <= 4096 + len(b"\r\n--XyZ")
+    assert len(data) - 50_000 <= sum(writes) < len(data)
     storage.close()
 
 
