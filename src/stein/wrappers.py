@@ -296,7 +296,9 @@ class Request:
     @cached_property
     def headers(self) -> EnvironHeaders:
         """Case-insensitive, read-only request headers."""
-        return EnvironHeaders(self.environ)
+        h = _new_headers(EnvironHeaders)  # (its __init__ only stores the environ)
+        h.environ = self.environ
+        return h
 
     @cached_property
     def cookies(self) -> ImmutableMultiDict:
@@ -429,9 +431,15 @@ class Request:
         """The query string as a MultiDict; a missing key raises a 400 ``KeyError``."""
         qs = self.environ.get("QUERY_STRING")
         if not qs:
-            return self.parameter_storage_class()
-        return parse_qs_multidict(qs, self.parameter_storage_class, "query string",
-                                  self._form_limit("MAX_FORM_PARTS"))
+            return parse_qs_multidict("", self.parameter_storage_class)
+        cls = self.__class__
+        actx = _cv_app.get(None)
+        if actx is None or (cls is not Request and _overrides_limits(cls)):
+            limit = self._form_limit("MAX_FORM_PARTS")
+        else:  # _form_limit inlined: one config read per query string
+            limit = actx.app.config.get("MAX_FORM_PARTS", self.max_form_fields)
+            limit = self.max_form_fields if limit is None else int(limit)
+        return parse_qs_multidict(qs, self.parameter_storage_class, "query string", limit)
 
     def _app_config(self, key: str, default: Any = None) -> Any:
         actx = _cv_app.get(None)
@@ -547,9 +555,11 @@ class Request:
             # The exact header browsers send: straight to its parser, no parameters to split.
             d["form"] = _forms.parse_urlencoded(self)
             d["files"] = dict.__new__(ImmutableMultiDict)  # empty, without an __init__ call
-        else:
-            d["form"], d["files"] = _forms.parse_form_data(self)
-        self._form_parsed = True
+            return  # no files: nothing to close at the end of the request
+        d["form"], files = _forms.parse_form_data(self)
+        d["files"] = files
+        if files:
+            self._form_parsed = True
 
     # Cached after the first read (the parse fills both form and files in __dict__).
     @cached_property
@@ -656,6 +666,7 @@ class Request:
 
 
 _limit_overrides: dict[type, bool] = {}
+_new_headers = object.__new__
 
 
 def _overrides_limits(cls: type) -> bool:
