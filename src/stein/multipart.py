@@ -115,7 +115,6 @@ class _Parser:
         self.fields: list[tuple[str, str]] = []
         self.files: list[tuple[str, FileStorage]] = []
         self.buf = b""
-        self.base = 0  # address of self.buf's bytes, for memmem
         self.view = memoryview(b"")
         self.pos = 0
         self._file: Any = None  # the open SpooledTemporaryFile of the current file part
@@ -133,8 +132,6 @@ class _Parser:
         self.buf = self.buf[self.pos:] + chunk if rest else chunk
         self.pos = 0
         self.view = memoryview(self.buf)
-        if self.memmem is not None:
-            self.base = self.address(self.buf)
         return True
 
     def _need(self, n: int) -> None:
@@ -147,8 +144,14 @@ class _Parser:
         buf = self.buf
         size = len(buf) - start
         if self.memmem is not None and size >= _MEMMEM_MIN:
-            hit = self.memmem(self.base + start, size, self.delim, len(self.delim))
-            return -1 if hit is None else hit - self.base  # type: ignore[no-any-return]
+            if start:
+                base = self.address(buf)
+                hit = self.memmem(base + start, size, self.delim, len(self.delim))
+            else:  # ctypes passes a bytes object as a pointer to its buffer
+                hit = self.memmem(buf, size, self.delim, len(self.delim))
+                if hit is not None:
+                    base = self.address(buf)
+            return -1 if hit is None else hit - base  # type: ignore[no-any-return]
         return buf.find(self.delim, start)
 
     # -- grammar -----------------------------------------------------------------------
@@ -297,7 +300,8 @@ class _Parser:
                 if nxt == b"\r\n" or nxt == b"--" or buf[after] in b" \t":
                     if j > pos:
                         size += j - pos
-                        self._count(j - pos, limit)
+                        if limit is not None:
+                            self._count(j - pos, limit)
                         write(view[pos:j])
                     if nxt == b"\r\n":
                         self.pos = after + 2
@@ -310,7 +314,8 @@ class _Parser:
                     return False, size
                 # "\r\n--boundary" followed by anything else is data (as python-multipart).
                 size += j + 1 - pos
-                self._count(j + 1 - pos, limit)
+                if limit is not None:
+                    self._count(j + 1 - pos, limit)
                 write(view[pos:j + 1])
                 self.pos = j + 1
                 continue
@@ -323,7 +328,8 @@ class _Parser:
                     end = k
             if end > pos:
                 size += end - pos
-                self._count(end - pos, limit)
+                if limit is not None:
+                    self._count(end - pos, limit)
                 write(view[pos:end])
             self.pos = end
             if reserve and not is_field:
@@ -350,8 +356,10 @@ class _Parser:
         Why: a BytesIO grows by reallocating 1/8 more each time; for a 1 MB upload the
         last steps overshoot, and glibc serves such blocks with fresh mmap pages whose
         page faults cost more than the parse. When the rest of the body is known (the
-        request has a Content-Length) and this part is at least a third of what it can
-        end up as, its buffer is sized for all of it, never past the spool size + 4 KiB.
+        request has a Content-Length) and fits in the spool (+ 4 KiB), a part that has
+        already filled half a chunk gets a buffer sized for all of it. Memory stays within
+        the spool size; the zero-filling is at most once per chunk edge of the body's last
+        spool-sized stretch.
         """
         f = self._file
         if self.unread is None or f._rolled:
@@ -360,7 +368,7 @@ class _Parser:
         most = size + self.unread + len(self.buf) - self.pos - len(self.delim) - 2
         if most > self.spool_max_size + 4096 or most <= size:
             return False
-        if most > 3 * size:
+        if size < CHUNK_SIZE // 2:
             return True  # it may still be small: ask again after the next chunk
         bio = f._file
         bio.seek(most - 1)
@@ -368,14 +376,12 @@ class _Parser:
         bio.seek(size)
         return False
 
-    def _count(self, n: int, limit: int | None) -> None:
-        if limit is not None:
-            self.memory_used += n
-            if self.memory_used > limit:
-                raise RequestEntityTooLarge(
-                    f"The form fields are over the limit of {limit} bytes"
-                    " (MAX_FORM_MEMORY_SIZE)."
-                )
+    def _count(self, n: int, limit: int) -> None:
+        self.memory_used += n
+        if self.memory_used > limit:
+            raise RequestEntityTooLarge(
+                f"The form fields are over the limit of {limit} bytes (MAX_FORM_MEMORY_SIZE)."
+            )
 
     def _padding(self) -> None:
         """Transport padding (spaces, tabs) after a delimiter, then CRLF."""
