@@ -478,6 +478,10 @@ def test_multidict_equality_sees_every_value() -> None:
     assert one == {"a": "1"} and two != {"a": "1"}
     assert two == MultiDict([("a", "1"), ("a", "2")])
     assert MultiDict() == MultiDict() and MultiDict() != 5
+    from types import MappingProxyType
+
+    assert one == MappingProxyType({"a": "1"}) and two != MappingProxyType({"a": "1"})
+    assert one != MappingProxyType({"a": "2"})
 
 
 def test_setlistdefault_list_is_live() -> None:
@@ -523,3 +527,53 @@ def test_values_combines_args_and_form() -> None:
 
     status, out = call(app, b"a=form", query="a=arg")
     assert status == 200 and json.loads(out) == {"v": ["arg", "form"], "first": "arg"}
+
+
+# -- get_data: the one-call read of a declared length ------------------------------------
+
+def data_app() -> Stein:
+    app = Stein("data")
+    app.config.update(MAX_CONTENT_LENGTH=50)
+
+    @app.route("/", methods=["POST"])
+    def index() -> Any:
+        if request.args.get("nocache"):
+            first = request.get_data(cache=False)
+            return {"first": first.decode("utf-8", "replace"),
+                    "again": request.get_data(as_text=True)}
+        if request.args.get("stream"):
+            return {"stream": request.stream.read().decode("utf-8", "replace")}
+        return {"text": request.get_data(as_text=True), "again": request.get_data(as_text=True),
+                "stream": request.stream.read().decode()}
+
+    return app
+
+
+@settings(max_examples=50, deadline=None)
+@given(body=st.binary(max_size=50))
+def test_get_data_one_call_read_matches_stream_read(body: bytes) -> None:
+    app = data_app()
+    text = body.decode("utf-8", "replace")
+    for src in (io.BytesIO(body), ShortReads(body)):
+        status, out = call(app, body, wsgi_input=src, content_type="application/octet-stream")
+        assert status == 200
+        assert json.loads(out) == {"text": text, "again": text, "stream": ""}
+    status, out = call(app, body, query="stream=1", content_type="application/octet-stream")
+    assert status == 200 and json.loads(out) == {"stream": text}
+    status, out = call(app, body, query="nocache=1", content_type="application/octet-stream")
+    assert status == 200 and json.loads(out) == {"first": text, "again": ""}
+
+
+def test_get_data_declared_over_max_content_length_is_refused_unread() -> None:
+    body = b"x" * 51
+    src = ShortReads(body)
+    status, out = call(data_app(), body, wsgi_input=src, content_type="application/octet-stream")
+    assert status == 413
+    assert b"The request body is 51 bytes; the limit is 50 bytes." in out
+    assert src.read_bytes == 0
+
+
+def test_get_data_body_shorter_than_declared_is_400() -> None:
+    status, out = call(data_app(), b"abc", content_length="9",
+                       content_type="application/octet-stream")
+    assert status == 400 and b"less data than Content-Length announced" in out

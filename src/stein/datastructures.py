@@ -252,7 +252,10 @@ class MultiDict(dict):  # type: ignore[type-arg]
                 return True
             return dict(self.lists()) == dict(other.lists())
         if isinstance(other, Mapping):
-            return not self._multi and dict.__eq__(self, other)
+            # A plain mapping holds one value per key: equal when no key repeats here.
+            if self._multi:
+                return False
+            return dict.__eq__(self, other) if isinstance(other, dict) else dict(self) == dict(other)
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:

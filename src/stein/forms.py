@@ -91,8 +91,9 @@ def _form_too_large(size: int | None, limit: int) -> RequestEntityTooLarge:
     )
 
 
-def _read_rest(wsgi_input: Any, data: bytes, length: int) -> bytes:
-    """Finish a read of ``length`` bytes that came back short (servers may do that)."""
+def read_exactly(wsgi_input: Any, data: bytes, length: int) -> bytes:
+    """Finish reading ``length`` bytes after a short read ``data`` (servers may hand back
+    less than asked); the input ending first is a 400 (client went away)."""
     while len(data) < length:
         more = wsgi_input.read(length - len(data))
         if not more:
@@ -123,7 +124,7 @@ def _read_form_body(request: Request, max_length: int | None, limit: int | None)
             # server's input: no bounded wrapper object is needed (nor built).
             data = wsgi_input.read(cl) if cl else b""
             if len(data) != cl:
-                data = _read_rest(wsgi_input, data, cl)
+                data = read_exactly(wsgi_input, data, cl)
             request.__dict__["_cached_data"] = data
             return data
     # Chunked (no declared length) or ASGI: the bounded stream, stopping one byte past.
@@ -172,7 +173,7 @@ def parse_urlencoded(request: Request) -> ImmutableMultiDict:
             else:
                 data = wsgi_input.read(n)
                 if len(data) != n:
-                    data = _read_rest(wsgi_input, data, n)
+                    data = read_exactly(wsgi_input, data, n)
                 rd["_cached_data"] = data
         else:
             data = _read_form_body(request, max_length, limit)

@@ -529,9 +529,29 @@ class Request:
                 self._load_form_data()
                 data = self.__dict__.get("_cached_data")
             if data is None:
+                env = self.environ
+                cl = env.get("CONTENT_LENGTH")
+                wsgi_input = env.get("wsgi.input")
+                if cache and cl and cl.isdigit() and cl.isascii() and wsgi_input is not None \
+                        and "stream" not in self.__dict__ and "stein.asgi.receive" not in env:
+                    # A declared length (the usual body): checked against MAX_CONTENT_LENGTH,
+                    # then read in one call with no bounded stream object in between.
+                    n = int(cl)
+                    limit = self.max_content_length
+                    if limit is not None and n > limit:
+                        raise RequestEntityTooLarge(
+                            f"The request body is {n} bytes; the limit is {limit} bytes."
+                        )
+                    data = wsgi_input.read(n) if n else b""
+                    if len(data) != n:
+                        data = _forms.read_exactly(wsgi_input, data, n)
+                    self.__dict__["_cached_data"] = data
+                    return data.decode("utf-8", "replace") if as_text else data
+                fresh = "stream" not in self.__dict__
                 data = self.stream.read()
                 cl = self.content_length
-                if cl is not None and len(data) < cl:
+                # (A stream read before, e.g. by get_data(cache=False), has less left: no error.)
+                if fresh and cl is not None and len(data) < cl:
                     raise ClientDisconnected("The client sent less data than Content-Length announced.")
                 if cache:
                     self.__dict__["_cached_data"] = data
