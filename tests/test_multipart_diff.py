@@ -359,3 +359,37 @@ def test_headers_kept_in_order() -> None:
                                           ("Content-Length", "1")], b"q")])
     assert isinstance(Headers(out[2][0][2]), Headers)
     assert io.BytesIO(out[2][0][3]).read() == b"q"
+
+
+def _post_raw(body: bytes) -> Any:
+    app = Stein("mp_limits")
+
+    @app.post("/")
+    def up() -> str:
+        return ",".join(sorted(request.form)) + "|" + ",".join(sorted(request.files))
+
+    return app.test_client().post("/", data=body, content_type="multipart/form-data; boundary=b")
+
+
+@pytest.mark.parametrize("extra", [7, 8])
+def test_part_header_count_limit(extra: int) -> None:
+    headers = b'Content-Disposition: form-data; name="a"\r\n' + b"X-N: 1\r\n" * extra
+    rv = _post_raw(b"--b\r\n" + headers + b"\r\nv\r\n--b--\r\n")
+    if 1 + extra <= mp.MAX_PART_HEADERS:
+        assert rv.status_code == 200 and rv.text == "a|"
+    else:
+        assert rv.status_code == 400
+        assert f"more than {mp.MAX_PART_HEADERS} headers" in rv.text
+
+
+@pytest.mark.parametrize("over", [0, 1])
+def test_part_header_size_limit(over: int) -> None:
+    line = b'Content-Disposition: form-data; name="a"; x="'
+    line += b"v" * (mp.MAX_PART_HEADER_SIZE + over - len(line) - 1) + b'"'
+    assert len(line) == mp.MAX_PART_HEADER_SIZE + over
+    rv = _post_raw(b"--b\r\n" + line + b"\r\n\r\nv\r\n--b--\r\n")
+    if not over:
+        assert rv.status_code == 200 and rv.text == "a|"
+    else:
+        assert rv.status_code == 400
+        assert f"longer than {mp.MAX_PART_HEADER_SIZE} bytes" in rv.text
