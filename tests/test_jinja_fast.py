@@ -520,3 +520,36 @@ def test_jinja_environment_must_be_a_jinja_class() -> None:
     app.jinja_environment = dict  # type: ignore[attr-defined]
     with pytest.raises(TypeError, match="jinja_environment must be a jinja2.Environment subclass"):
         app.jinja_env  # noqa: B018
+
+
+TOUR = {
+    "base.html": ("<title>{% block title %}Base{% endblock %}</title>"
+                  "{% block body %}{{ page.id }}{% endblock %}{% include 'part.html' %}"),
+    "part.html": "<part>{{ page.name }}|{{ page['items'] }}</part>",
+    "macros.html": ("{% macro row(r) %}<td>{{ r.id }}</td>{{ caller() if caller }}{% endmacro %}"
+                    "{% macro plain(r) %}[{{ r.name }}]{% endmacro %}"),
+    "child.html": (
+        "{% extends 'base.html' %}{% import 'macros.html' as m %}"
+        "{% from 'macros.html' import plain %}"
+        "{% block title %}{{ super() }}+{{ page.name }}{% endblock %}"
+        "{% block body %}{% set ns = namespace(n=0) %}"
+        "{% for r in rows if (r.id is not none) recursive %}{% set ns.n = ns.n + 1 %}"
+        "{{ loop.index }}/{{ loop.length }}{{ loop.cycle('a', 'b') }}{{ m.row(r) }}"
+        "{% call m.row(r) %}<c>{{ r.name }}</c>{% endcall %}{{ plain(r) }}"
+        "{% if r.children %}({{ loop(r.children) }}){% endif %}"
+        "{% else %}none{% endfor %}n={{ ns.n }}"
+        "{% filter upper %}{{ page.name }}{% endfilter %}{{ super() }}{% endblock %}"),
+}
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_inheritance_includes_macros_and_loops_match_stock(autoescape: bool) -> None:
+    fast = Environment(Stein("tour"), loader=jinja2.DictLoader(TOUR), autoescape=autoescape)
+    stock = jinja2.Environment(loader=jinja2.DictLoader(TOUR), autoescape=autoescape)
+    rows = [{"id": 1, "name": "<one>", "children": [{"id": 11, "name": "a&b"}]},
+            {"id": None, "name": "skipped"}, Row(2, Markup("<i>two</i>"))]
+    context = {"page": {"id": "<p>", "name": "Page's", "items": [1]}, "rows": rows}
+    got = fast.get_template("child.html").render(context)
+    assert got == stock.get_template("child.html").render(context)
+    assert "".join(fast.get_template("child.html").generate(context)) == got
+    assert "<title>Base+Page" in got and "n=3" in got
