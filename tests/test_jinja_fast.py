@@ -440,6 +440,7 @@ def test_without_code_generator_hooks() -> None:
 
 def test_app_env_uses_stein_environment() -> None:
     app = Stein("plain")
+    assert app.jinja_environment is None  # Flask's attribute; None picks Stein's class
     assert type(app.jinja_env) is Environment
     assert app.jinja_env.app is app
 
@@ -486,7 +487,7 @@ def test_subclass_overriding_getattr_is_called() -> None:
 @pytest.mark.parametrize("sandbox", [SandboxedEnvironment, ImmutableSandboxedEnvironment])
 def test_user_sandbox_keeps_its_checks(sandbox: type) -> None:
     app = Stein("sandboxed")
-    app.jinja_environment = sandbox  # type: ignore[attr-defined]
+    app.jinja_environment = sandbox
     env = app.jinja_env
     assert isinstance(env, sandbox) and not isinstance(env, Environment)
     assert env.app is app
@@ -517,7 +518,7 @@ def test_sandbox_mixed_into_stein_environment_keeps_its_checks() -> None:
 
 def test_jinja_environment_must_be_a_jinja_class() -> None:
     app = Stein("wrong")
-    app.jinja_environment = dict  # type: ignore[attr-defined]
+    app.jinja_environment = dict
     with pytest.raises(TypeError, match="jinja_environment must be a jinja2.Environment subclass"):
         app.jinja_env  # noqa: B018
 

@@ -95,6 +95,8 @@ class Stein(Scaffold):
     test_client_class: type | None = None
     test_cli_runner_class: type | None = None
     jinja_options: dict[str, Any] = {}
+    #: The Jinja environment class; ``None`` means ``stein.jinja_fast.Environment``.
+    jinja_environment: type | None = None
 
     default_config: dict[str, Any] = {
         "DEBUG": None,
