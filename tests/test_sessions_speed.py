@@ -481,3 +481,15 @@ def test_vary_cookie_response_subclass() -> None:
     r = Custom("x")
     _add_vary_cookie(r)
     assert r.headers["Vary"] == "custom Cookie"
+
+
+def test_fast_path_is_taken_only_for_the_stock_interface() -> None:
+    app = _app(SecureCookieSessionInterface())
+    stock = SecureCookieSessionInterface()._cookie_template(app)
+    assert stock is not None
+    assert stock.header("v.1", None) == "session=v.1; Path=/; HttpOnly; SameSite=Lax"
+    assert _General()._cookie_template(app) is None
+    # Cached per config: the same object until a setting changes.
+    assert SecureCookieSessionInterface()._cookie_template(app) is stock
+    app.config["SESSION_COOKIE_PATH"] = "/x"
+    assert SecureCookieSessionInterface()._cookie_template(app) is not stock
