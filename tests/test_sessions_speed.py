@@ -41,7 +41,7 @@ from stein.sessions import (
 )
 from stein.wrappers import Request
 
-PROPS = settings(max_examples=150, deadline=None,
+PROPS = settings(max_examples=100, deadline=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # -- values a session may hold ----------------------------------------------------------
@@ -493,3 +493,27 @@ def test_fast_path_is_taken_only_for_the_stock_interface() -> None:
     assert SecureCookieSessionInterface()._cookie_template(app) is stock
     app.config["SESSION_COOKIE_PATH"] = "/x"
     assert SecureCookieSessionInterface()._cookie_template(app) is not stock
+
+
+def test_shared_serializer_across_threads() -> None:
+    """The precomputed HMAC states and the timestamp cache are shared by every thread."""
+    import threading
+
+    ser = CookieSerializer(["thread-key-0123456789"], "cookie-session")
+    theirs = _theirs(["thread-key-0123456789"])
+    errors: list[str] = []
+
+    def work(i: int) -> None:
+        for j in range(300):
+            data = {"t": i, "j": j, "b": bytes([i, j % 256])}
+            cookie = ser.dumps(data)
+            if ser.loads(cookie) != data or theirs.loads(cookie) != data:
+                errors.append(f"{i}/{j}")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
