@@ -212,3 +212,19 @@ def test_two_apps_do_not_share_context():
     with a.app_context():
         assert b.test_client().get("/").text == "b"
         assert current_app.name == "a"
+
+
+def test_session_proxy_item_access_opens_the_session_and_fails_outside_a_request() -> None:
+    from stein import Stein, session
+
+    app = Stein(__name__)
+    app.secret_key = "a-test-secret-key-that-is-long-enough"
+    for use in (lambda: session["k"], lambda: "k" in session, lambda: session.get("k"),
+                lambda: session.__setitem__("k", 1)):
+        with pytest.raises(RuntimeError, match="request context"):
+            use()
+    with app.test_request_context("/"):
+        assert "k" not in session
+        session["k"] = 1
+        assert session["k"] == 1 and "k" in session and session.get("k") == 1
+        assert session.modified

@@ -358,11 +358,48 @@ class _RequestProxy(_FastProxy):
         return getattr(ctx.request, name)
 
 
-_proxy_own_names = frozenset(dir(_RequestProxy))
+class _SessionProxy(_FastProxy):
+    """The ``session`` proxy: attribute and item access reach the open session directly
+    (``session.get``, ``session[k] = v``), opening it on first use as ``ctx.session`` does."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _proxy_own_names:
+            return object.__getattribute__(self, name)
+        ctx = _cv_request.get(None)
+        if ctx is None:
+            raise RuntimeError(_no_req_msg)
+        s = ctx._session
+        return getattr(s if s is not None else ctx.session, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        ctx = _cv_request.get(None)
+        if ctx is None:
+            raise RuntimeError(_no_req_msg)
+        s = ctx._session
+        return (s if s is not None else ctx.session)[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        ctx = _cv_request.get(None)
+        if ctx is None:
+            raise RuntimeError(_no_req_msg)
+        s = ctx._session
+        (s if s is not None else ctx.session)[key] = value
+
+    def __contains__(self, key: Any) -> bool:
+        ctx = _cv_request.get(None)
+        if ctx is None:
+            raise RuntimeError(_no_req_msg)
+        s = ctx._session
+        return key in (s if s is not None else ctx.session)
+
+
+_proxy_own_names = frozenset(dir(_RequestProxy)) | frozenset(dir(_SessionProxy))
 
 
 request: Request = cast("Request", _RequestProxy(_lookup_request, "request"))
-session: Any = _FastProxy(_lookup_session, "session")
+session: Any = _SessionProxy(_lookup_session, "session")
 current_app: Stein = cast("Stein", _FastProxy(_lookup_app, "current_app"))
 g: _AppCtxGlobals = cast(_AppCtxGlobals, _FastProxy(_lookup_g, "g"))
 
