@@ -203,6 +203,8 @@ def render(results: dict[tuple[str, str, str], Result], servers: list[str],
                   "| scenario | " + " | ".join(f"{f} req/s (p99 ms)" for f in frameworks)
                   + f" | stein/{peer} |", "|" + "---|" * (len(frameworks) + 2)]
         for scenario in SCENARIOS[kind]:
+            if not any((server, f, scenario) in results for f in frameworks):
+                continue  # left out with --only
             row = [scenario]
             for f in frameworks:
                 r = results.get((server, f, scenario), Result(note="not run"))
@@ -238,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown server(s) {unknown}; known: {', '.join(SERVERS)}")
     results: dict[tuple[str, str, str], Result] = {}
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     for server in servers:
         kind = SERVERS[server]
         print(f"{server}: {SERVER_NOTES[server]}", flush=True)
@@ -258,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
     print(f"({time.monotonic() - started:.0f} s)")
     text = render(results, servers, args.duration, args.rounds, args.connections)
+    # Server work per request dwarfs the framework's, and wrk shares the cores: on a busy
+    # machine these numbers move by tens of percent, so say how busy it was.
+    text += (f"\nLoad average (1 min) before / after: {load_before:.1f} / "
+             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.\n")
     print()
     print(text)
     if not args.no_write:
