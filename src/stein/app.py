@@ -8,6 +8,7 @@ import threading
 import types
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import timedelta
+from functools import partial as _partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Config, ConfigAttribute
@@ -466,9 +467,8 @@ class Stein(Scaffold):
         if send is not None:
             return self.asgi_app(environ, start_response, send)
         if start_response is None:
-            from functools import partial
-
-            return partial(self.asgi_app, environ)
+            # uvicorn's default detection sees a non-async __call__ and speaks ASGI 2 to it.
+            return _partial(self.asgi_app, environ)
         from .asgi import run_startup_sync
 
         run_startup_sync(self)
