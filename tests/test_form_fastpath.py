@@ -577,3 +577,21 @@ def test_get_data_body_shorter_than_declared_is_400() -> None:
     status, out = call(data_app(), b"abc", content_length="9",
                        content_type="application/octet-stream")
     assert status == 400 and b"less data than Content-Length announced" in out
+
+
+def test_form_slow_read_paths() -> None:
+    # A Content-Length with spaces goes through the property (and the bounded stream).
+    status, out = call(APP, b"a=1", content_length=" 3 ")
+    assert status == 200 and json.loads(out)["form"] == [["a", "1"]]
+    # A stream the app touched first is read through, not around.
+    app = make_app()
+
+    @app.before_request
+    def touch() -> None:
+        assert request.stream.read(0) == b""
+
+    status, out = call(app, b"a=1&b=2")
+    assert status == 200 and json.loads(out)["form"] == [["a", "1"], ["b", "2"]]
+    app.config["MAX_FORM_MEMORY_SIZE"] = 3
+    status, out = call(app, b"a=1&b=2")
+    assert status == 413 and b"The form data is 7 bytes; the limit is 3 bytes" in out

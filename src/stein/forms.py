@@ -103,9 +103,10 @@ def read_exactly(wsgi_input: Any, data: bytes, length: int) -> bytes:
 
 
 def _read_form_body(request: Request, max_length: int | None, limit: int | None) -> bytes:
-    """The body of a urlencoded form, refused (413) before reading when its declared length
-    is over a limit, and never read more than one byte past ``limit`` when no length is
-    declared. The bytes are cached as ``get_data()`` would cache them."""
+    """The body of a urlencoded form the slow way (:func:`parse_urlencoded` reads the usual
+    one itself): refused (413) before reading when its declared length is over a limit, and
+    never read more than one byte past ``limit`` when no length is declared. The bytes are
+    cached as ``get_data()`` would cache them."""
     env = request.environ
     cl = env.get("CONTENT_LENGTH")
     # Plain digits (the usual header) skip the property; it gives 400 for a malformed one.
@@ -117,17 +118,8 @@ def _read_form_body(request: Request, max_length: int | None, limit: int | None)
             )
         if limit is not None and cl > limit:
             raise _form_too_large(cl, limit)
-        wsgi_input = env.get("wsgi.input")
-        if wsgi_input is not None and "stein.asgi.receive" not in env \
-                and "stream" not in request.__dict__:
-            # The declared length is within every limit, so read it straight from the
-            # server's input: no bounded wrapper object is needed (nor built).
-            data = wsgi_input.read(cl) if cl else b""
-            if len(data) != cl:
-                data = read_exactly(wsgi_input, data, cl)
-            request.__dict__["_cached_data"] = data
-            return data
-    # Chunked (no declared length) or ASGI: the bounded stream, stopping one byte past.
+    # Chunked (no declared length), ASGI, or a stream already in use: the bounded stream,
+    # stopping one byte past the limit.
     stream = request.stream
     if limit is None:
         data = stream.read()
@@ -165,8 +157,8 @@ def parse_urlencoded(request: Request) -> ImmutableMultiDict:
         wsgi_input = env.get("wsgi.input")
         if cl and cl.isdigit() and cl.isascii() and wsgi_input is not None \
                 and "stream" not in rd and "stein.asgi.receive" not in env:
-            # The usual form post (inlined from _read_form_body): a declared length within
-            # every limit is read straight from the server's input in one call.
+            # The usual form post: a declared length within every limit is read straight
+            # from the server's input in one call, with no bounded stream object built.
             n = int(cl)
             if (max_length is not None and n > max_length) or (limit is not None and n > limit):
                 data = _read_form_body(request, max_length, limit)  # raises the right 413
