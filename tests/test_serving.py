@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,9 +19,10 @@ import httpx
 import pytest
 
 from liveserver import BIN, free_port, stop, wait_until_up
-from stein import Stein, send_file, serving
+from stein import Stein, http1, reloader, send_file, serving
 from stein.debugpage import DebugMiddleware, render_exception
-from stein.serving import DebugBindRefused, Watcher, check_debug_bind, is_loopback
+from stein.reloader import Watcher
+from stein.serving import DebugBindRefused, check_debug_bind, is_loopback
 
 
 @pytest.fixture
@@ -376,7 +378,28 @@ def test_watcher_sees_changes(tmp_path: Any, kind: str) -> None:
 def test_watcher_files_skip_the_interpreter() -> None:
     files = Watcher().files()
     assert os.path.realpath(serving.__file__) in files
+    assert os.path.realpath(reloader.__file__) in files
     assert os.path.realpath(os.__file__) not in files
+
+
+def test_names_moved_out_of_serving_still_import_from_it() -> None:
+    # The reloader and the request parsing live in their own modules; stein.serving keeps
+    # offering the names it always had, as the very same objects.
+    for name in ("Watcher", "is_running_from_reloader", "run_with_reloader_supervisor",
+                 "files_of_exception"):
+        assert getattr(serving, name) is getattr(reloader, name), name
+    for name in ("MAX_REQUEST_LINE", "MAX_HEADER_LINE", "MAX_HEADERS_SIZE", "MAX_HEADER_COUNT"):
+        assert getattr(serving, name) == getattr(http1, name), name
+    assert (serving.MAX_REQUEST_LINE, serving.MAX_HEADER_COUNT) == (8190, 100)
+    assert set(serving.__all__) <= set(vars(serving))
+
+
+def test_import_stein_leaves_the_server_modules_alone() -> None:
+    code = ("import sys, stein; print(sorted(m for m in sys.modules if m in "
+            "('stein.serving', 'stein.reloader', 'stein.http1')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert out.strip() == "[]"
 
 
 # -- processes: Ctrl-C and the reloader -----------------------------------------------------

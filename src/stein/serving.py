@@ -1,9 +1,10 @@
-"""Development server: threaded HTTP/1.1 on the standard library, plus the reloader.
+"""Development server: threaded HTTP/1.1 on the standard library, and ``run_simple``.
 
 Not for production: use gunicorn, uvicorn or granian there. It speaks keep-alive, sends
 streamed bodies chunked, offers ``wsgi.file_wrapper`` (sent with ``sendfile``), logs one
 line per request, bounds the request line, the headers and slow clients, and stops
-cleanly on Ctrl-C or SIGTERM.
+cleanly on Ctrl-C or SIGTERM. Reading requests off the connection is in ``stein.http1``,
+the reloader in ``stein.reloader``; their public names can be imported from here too.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import re
 import signal
 import socket
 import socketserver
-import subprocess
 import sys
 import threading
 import time
@@ -25,25 +24,35 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import unquote
 
-from .exceptions import BadRequest
+from .http1 import (
+    MAX_HEADER_COUNT,
+    MAX_HEADER_LINE,
+    MAX_HEADERS_SIZE,
+    MAX_REQUEST_LINE,
+    _BadRequest,
+    _LengthReader,
+    apply_headers,
+    parse_head,
+    read_request_line,
+)
+from .reloader import (
+    _SERVER_FD_ENV,
+    Watcher,
+    _family,
+    files_of_exception,
+    is_running_from_reloader,
+    run_with_reloader_supervisor,
+)
+
+__all__ = [
+    "KEEPALIVE_TIMEOUT", "MAX_DRAIN", "MAX_HEADERS_SIZE", "MAX_HEADER_COUNT", "MAX_HEADER_LINE",
+    "MAX_REQUEST_LINE", "REQUEST_TIMEOUT", "DebugBindRefused", "DevServer", "FileWrapper",
+    "Watcher", "check_debug_bind", "error_app", "files_of_exception", "is_loopback",
+    "is_running_from_reloader", "make_server", "run_simple", "run_with_reloader_supervisor",
+]
 
 _logger = logging.getLogger("stein.serving")
 
-# RFC 9110 5.1 / 5.5: a field name is a token; a value has no control characters but HTAB.
-# Anything else is refused (400) rather than passed on, so the app and any proxy in front
-# cannot disagree about where a header or the request ends.
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-_CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_TARGET_BAD_RE = re.compile(r"[\x00-\x20\x7f]")
-_CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,16}\Z")
-
-#: Longest request line accepted (longer -> 414).
-MAX_REQUEST_LINE = 8190
-#: Longest single header line, and all header lines together (longer -> 431).
-MAX_HEADER_LINE = 8190
-MAX_HEADERS_SIZE = 65536
-#: Most header fields in one request (more -> 431).
-MAX_HEADER_COUNT = 100
 #: Seconds a client may take to send a request once it started (-> 408).
 REQUEST_TIMEOUT = 10.0
 #: Seconds an idle keep-alive connection stays open.
@@ -56,9 +65,6 @@ _REASONS = {
     414: "URI Too Long", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
     501: "Not Implemented", 505: "HTTP Version Not Supported",
 }
-_RUN_MAIN_ENV = "STEIN_RUN_MAIN"
-_SERVER_FD_ENV = "STEIN_SERVER_FD"
-_RELOAD_EXIT_CODE = 3
 
 
 def _log() -> logging.Logger:
@@ -71,136 +77,6 @@ def _log() -> logging.Logger:
         _logger.addHandler(handler)
         _logger.propagate = False
     return _logger
-
-
-# -- request body readers ---------------------------------------------------------------------
-
-
-class _LengthReader:
-    """``wsgi.input`` for a body with ``Content-Length``: never reads past it."""
-
-    def __init__(self, rfile: Any, length: int) -> None:
-        self._rfile = rfile
-        self.remaining = length
-
-    def read(self, size: int = -1) -> bytes:
-        if self.remaining <= 0:
-            return b""
-        if size is None or size < 0 or size > self.remaining:
-            size = self.remaining
-        data = self._rfile.read(size)
-        if len(data) < size:
-            raise ConnectionError("client closed the connection mid-body")
-        self.remaining -= len(data)
-        return data  # type: ignore[no-any-return]
-
-    def readline(self, size: int = -1) -> bytes:
-        if self.remaining <= 0:
-            return b""
-        if size is None or size < 0 or size > self.remaining:
-            size = self.remaining
-        data = self._rfile.readline(size)
-        self.remaining -= len(data)
-        return data  # type: ignore[no-any-return]
-
-    def readlines(self, hint: int = -1) -> list[bytes]:
-        return list(iter(self.readline, b""))
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.readline, b"")
-
-
-class _ChunkedReader:
-    """``wsgi.input`` for ``Transfer-Encoding: chunked``: decodes as the app reads."""
-
-    def __init__(self, rfile: Any) -> None:
-        self._rfile = rfile
-        self._left = 0  # bytes left in the current chunk
-        self.done = False
-        self._buffer = b""
-        self.remaining = 1  # for draining: unknown, so "something"
-        #: Set once the body turned out malformed: the response then closes the connection,
-        #: since where this request ends (and the next begins) is no longer known.
-        self.broken = False
-
-    def _fail(self, message: str) -> _InvalidChunk:
-        self.broken = True  # ``done`` stays False, so the connection is not reused
-        return _InvalidChunk(message)
-
-    def _next_chunk(self) -> None:
-        line = self._rfile.readline(MAX_HEADER_LINE + 1)
-        if not line:
-            raise ConnectionError("client closed the connection mid-body")
-        if not line.endswith(b"\n"):
-            raise self._fail("Chunk size line too long in the chunked body")
-        size_text = line.split(b";", 1)[0].strip()
-        if not _CHUNK_SIZE_RE.match(size_text):
-            # Strict hex only: int() would also take "0x5", "+5" or "5_0".
-            raise self._fail(f"Invalid chunk size line in the chunked body: {size_text[:20]!r}")
-        self._left = int(size_text, 16)
-        if self._left == 0:
-            # Trailers end with an empty line; they are read and dropped, within the bound
-            # that holds for the request's headers.
-            total = 0
-            while True:
-                trailer = self._rfile.readline(MAX_HEADER_LINE + 1)
-                if trailer in (b"\r\n", b"\n", b""):
-                    break
-                total += len(trailer)
-                if total > MAX_HEADERS_SIZE:
-                    raise self._fail("Trailer fields too large in the chunked body")
-            self.done = True
-            self.remaining = 0
-
-    def _read_some(self, size: int) -> bytes:
-        if self.done:
-            return b""
-        if self._left == 0:
-            self._next_chunk()
-            if self.done:
-                return b""
-        data = self._rfile.read(min(size, self._left))
-        if not data:
-            raise ConnectionError("client closed the connection mid-body")
-        self._left -= len(data)
-        if self._left == 0:
-            # RFC 9112 7.1: chunk data ends with CRLF. Anything else means the sender and
-            # this server disagree about the chunk's length (a smuggling vector): refuse.
-            crlf = self._rfile.read(2)
-            if crlf != b"\r\n":
-                if len(crlf) < 2 and not crlf.startswith(b"\n"):
-                    raise ConnectionError("client closed the connection mid-body")
-                raise self._fail("Chunk data not followed by CRLF in the chunked body")
-        return data  # type: ignore[no-any-return]
-
-    def read(self, size: int = -1) -> bytes:
-        out = [self._buffer]
-        have = len(self._buffer)
-        self._buffer = b""
-        while size is None or size < 0 or have < size:
-            data = self._read_some(65536 if size is None or size < 0 else size - have)
-            if not data:
-                break
-            out.append(data)
-            have += len(data)
-        return b"".join(out)
-
-    def readline(self, size: int = -1) -> bytes:
-        out = b""
-        while b"\n" not in out and (size is None or size < 0 or len(out) < size):
-            data = self._buffer or self._read_some(8192)
-            self._buffer = b""
-            if not data:
-                break
-            out += data
-        cut = out.find(b"\n") + 1 or len(out)
-        if size is not None and 0 <= size < cut:
-            cut = size
-        self._buffer = out[cut:] + self._buffer
-        return out[:cut]
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.readline, b"")
 
 
 # -- wsgi.file_wrapper ------------------------------------------------------------------------
@@ -248,17 +124,6 @@ class FileWrapper:
 # -- the server -------------------------------------------------------------------------------
 
 
-class _InvalidChunk(BadRequest, ValueError):
-    """A malformed chunked body: a 400 for the app reading it, a ValueError for draining."""
-
-
-class _BadRequest(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 class _Handler(socketserver.StreamRequestHandler):
     """One connection: requests in a loop while keep-alive holds."""
 
@@ -284,49 +149,11 @@ class _Handler(socketserver.StreamRequestHandler):
     def _read_head(self, first: bool) -> tuple[str, str, str, list[tuple[str, str]]] | None:
         sock = self.request
         sock.settimeout(self.server.request_timeout if first else self.server.keepalive_timeout)
-        line = self.rfile.readline(MAX_REQUEST_LINE + 1)
-        while line in (b"\r\n", b"\n"):  # stray empty lines before a request are allowed
-            line = self.rfile.readline(MAX_REQUEST_LINE + 1)
+        line = read_request_line(self.rfile)
         if not line:
             return None
         sock.settimeout(self.server.request_timeout)
-        if len(line) > MAX_REQUEST_LINE:
-            raise _BadRequest(414, "Request line too long")
-        if not line.endswith(b"\n"):
-            return None  # closed mid-line
-        parts = line.decode("latin-1").rstrip("\r\n").split(" ")
-        if len(parts) != 3:
-            raise _BadRequest(400, "Malformed request line")
-        method, target, version = parts
-        if not _TOKEN_RE.match(method) or not target or _TARGET_BAD_RE.search(target):
-            raise _BadRequest(400, "Malformed request line")
-        if version not in ("HTTP/1.0", "HTTP/1.1"):
-            if re.match(r"HTTP/\d\.\d\Z", version):
-                raise _BadRequest(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
-            raise _BadRequest(400, "Malformed request line")
-        headers: list[tuple[str, str]] = []
-        total = 0
-        while True:
-            raw = self.rfile.readline(MAX_HEADER_LINE + 1)
-            if raw in (b"\r\n", b"\n"):
-                break
-            if not raw:
-                raise ConnectionError("closed during headers")
-            total += len(raw)
-            if len(raw) > MAX_HEADER_LINE or total > MAX_HEADERS_SIZE:
-                raise _BadRequest(431, "Request header fields too large")
-            if len(headers) >= MAX_HEADER_COUNT:
-                raise _BadRequest(431, "Too many request header fields")
-            if raw[:1] in (b" ", b"\t"):
-                raise _BadRequest(400, "Folded header lines are not accepted")
-            name, sep, value = raw.decode("latin-1").partition(":")
-            if not sep or not _TOKEN_RE.match(name):
-                raise _BadRequest(400, "Malformed header line")
-            value = value.strip(" \t\r\n")
-            if _CTL_RE.search(value):
-                raise _BadRequest(400, "Invalid character in a header value")
-            headers.append((name, value))
-        return method, target, version, headers
+        return parse_head(line, self.rfile)
 
     def _handle_one(self, first: bool) -> bool:
         started = time.perf_counter()
@@ -399,51 +226,7 @@ class _Handler(socketserver.StreamRequestHandler):
             "wsgi.run_once": False,
             "wsgi.file_wrapper": FileWrapper,
         }
-        connection = ""
-        chunked = False
-        length: str | None = None
-        for name, value in headers:
-            key = name.upper().replace("-", "_")
-            if "_" in name:
-                continue  # would be ambiguous with a dash: dropped, as most servers do
-            if key == "CONTENT_TYPE":
-                environ["CONTENT_TYPE"] = value
-                continue
-            if key == "CONTENT_LENGTH":
-                if length is not None and length != value:
-                    raise _BadRequest(400, "Conflicting Content-Length headers")
-                length = value
-                continue
-            if key == "TRANSFER_ENCODING":
-                encodings = [v.strip().lower() for v in value.split(",")]
-                if encodings[-1] != "chunked":
-                    raise _BadRequest(501, "Unsupported Transfer-Encoding")
-                chunked = True
-            if key == "CONNECTION":
-                connection = value.lower()
-            key = "HTTP_" + key
-            if key in environ:
-                sep = "; " if key == "HTTP_COOKIE" else ","
-                environ[key] = f"{environ[key]}{sep}{value}"
-            else:
-                environ[key] = value
-        body: Any
-        if chunked:
-            if length is not None:
-                raise _BadRequest(400, "Both Content-Length and Transfer-Encoding given")
-            body = _ChunkedReader(self.rfile)
-            environ["wsgi.input_terminated"] = True
-        else:
-            if length is not None:
-                if not length.isdigit():
-                    raise _BadRequest(400, "Invalid Content-Length")
-                environ["CONTENT_LENGTH"] = length
-            body = _LengthReader(self.rfile, int(length or 0))
-        environ["wsgi.input"] = body
-        if version == "HTTP/1.1":
-            keep_alive = "close" not in connection
-        else:
-            keep_alive = "keep-alive" in connection
+        keep_alive, body = apply_headers(environ, version, headers, self.rfile)
         return environ, keep_alive, body
 
     def _send_error(self, code: int, message: str) -> None:
@@ -670,10 +453,6 @@ class DevServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
                      environ.get("RAW_URI"), traceback.format_exc().rstrip())
 
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
 def _load_ssl_context(ssl_context: Any) -> Any:
     if ssl_context is None:
         return None
@@ -749,18 +528,6 @@ def error_app(error: BaseException, debug: bool) -> Any:
     return app
 
 
-def files_of_exception(error: BaseException) -> list[str]:
-    """Files named by an exception (and its cause): watched so fixing them reloads."""
-    files: list[str] = []
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, SyntaxError) and seen.filename:
-            files.append(seen.filename)
-        files.extend(f.filename for f in traceback.extract_tb(seen.__traceback__))
-        seen = seen.__cause__
-    return [f for f in files if os.path.isfile(f)]
-
-
 # -- running ----------------------------------------------------------------------------------
 
 
@@ -818,174 +585,3 @@ def _serve(server: DevServer) -> None:
         pass
     finally:
         server.server_close()
-
-
-# -- reloader ---------------------------------------------------------------------------------
-
-
-def is_running_from_reloader() -> bool:
-    """Whether this process is the serving child that the reloader restarts."""
-    return os.environ.get(_RUN_MAIN_ENV) == "true"
-
-
-def _child_args() -> list[str]:
-    """The command line that started this process, to start it again."""
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    args = [sys.executable, *(f"-W{w}" for w in sys.warnoptions)]
-    if spec is not None and spec.name:
-        name = spec.name
-        if name.endswith(".__main__"):
-            name = name[: -len(".__main__")]
-        return [*args, "-m", name, *sys.argv[1:]]
-    script = sys.argv[0]
-    if not os.path.exists(script) and os.path.exists(script + ".exe"):
-        script += ".exe"
-    return [*args, script, *sys.argv[1:]]
-
-
-def run_with_reloader_supervisor(host: str, port: int, extra_files: Iterable[str] | None = None,
-                                 ssl_context: Any = None) -> None:
-    """Bind the socket here, then run this same command as a child that serves on it, and
-    start it again each time it exits asking for a reload (exit code 3)."""
-    sock = socket.socket(_family(host), socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.set_inheritable(True)
-    env = dict(os.environ, **{_RUN_MAIN_ENV: "true", _SERVER_FD_ENV: str(sock.fileno())})
-    print(f" * Restarting with {_watcher_kind('auto')}", file=sys.stderr)
-    sys.stderr.flush()
-    child: subprocess.Popen[bytes] | None = None
-
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while True:
-            child = subprocess.Popen(_child_args(), env=env, pass_fds=(sock.fileno(),))
-            code = child.wait()
-            if code != _RELOAD_EXIT_CODE:
-                sys.exit(code)
-            env["STEIN_RELOADED"] = "1"
-    except KeyboardInterrupt:
-        if child is not None and child.poll() is None:
-            child.terminate()
-            try:
-                child.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    finally:
-        sock.close()
-
-
-def _watcher_kind(kind: str) -> str:
-    if kind in ("auto", "watchfiles"):
-        try:
-            import watchfiles  # noqa: F401
-
-            return "watchfiles"
-        except ImportError:
-            if kind == "watchfiles":
-                raise
-    return "stat"
-
-
-_SKIP_PREFIXES = tuple({os.path.realpath(p) for p in (
-    sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix)})
-
-
-class Watcher:
-    """Watches the app's Python files (and ``extra_files``); on a change it calls
-    ``on_change``, which by default exits the process with the reload code."""
-
-    def __init__(self, extra_files: Iterable[str] = (), interval: float = 1.0,
-                 kind: str = "auto", on_change: Callable[[str], None] | None = None) -> None:
-        self.extra_files = {os.path.abspath(f) for f in extra_files}
-        self.interval = interval
-        self.kind = _watcher_kind(kind)
-        self.on_change = on_change or self._exit_for_reload
-        self.stop_event = threading.Event()
-        # Taken now, before serving starts, so a change made while the watcher thread is
-        # still starting up is not missed.
-        self._mtimes: dict[str, float] = {}
-        self._changed()
-
-    @staticmethod
-    def _exit_for_reload(path: str) -> None:
-        print(f" * Detected change in {path!r}, reloading", file=sys.stderr)
-        sys.stderr.flush()
-        os._exit(_RELOAD_EXIT_CODE)
-
-    def files(self) -> set[str]:
-        """The files to watch now: loaded modules outside the interpreter, and extras."""
-        found = set(self.extra_files)
-        for module in list(sys.modules.values()):
-            name = getattr(module, "__file__", None)
-            if not name:
-                continue
-            path = os.path.realpath(name)
-            if path.endswith((".pyc", ".pyo")):
-                path = path[:-1]
-            if path.startswith(_SKIP_PREFIXES) or "site-packages" in path:
-                continue
-            found.add(path)
-        return found
-
-    def run_and_exit(self) -> None:
-        self.run()
-
-    def run(self) -> None:
-        """Watch until a change (or ``stop_event``)."""
-        if self.kind == "watchfiles":
-            self._run_watchfiles()
-        else:
-            self._run_stat()
-
-    def _changed(self) -> str | None:
-        """The first watched file whose mtime moved since last looked at, if any."""
-        for path in self.files():
-            try:
-                mtime = os.stat(path).st_mtime
-            except OSError:
-                continue
-            old = self._mtimes.setdefault(path, mtime)
-            if mtime != old:
-                self._mtimes[path] = mtime
-                return path
-        return None
-
-    def _run_stat(self) -> None:
-        while not self.stop_event.is_set():
-            path = self._changed()
-            if path is not None:
-                self.on_change(path)
-            self.stop_event.wait(self.interval)
-
-    def _run_watchfiles(self) -> None:
-        import watchfiles
-
-        while not self.stop_event.is_set():
-            files = self.files()
-            # watchfiles watches folders; filter events to .py files and the extras.
-            dirs = sorted({os.path.dirname(f) for f in files if os.path.exists(f)})
-            dirs = [d for d in dirs if not any(d.startswith(o + os.sep) for o in dirs)]
-            if not dirs:
-                self.stop_event.wait(self.interval)
-                continue
-            for changes in watchfiles.watch(
-                    *dirs, stop_event=self.stop_event, rust_timeout=int(self.interval * 1000),
-                    yield_on_timeout=True, raise_interrupt=False):
-                for _change, path in changes:
-                    if path.endswith(".py") or os.path.abspath(path) in self.extra_files:
-                        self.on_change(path)
-                        return
-                # A cheap stat pass too: catches what happened before the watch began.
-                changed = self._changed()
-                if changed is not None:
-                    self.on_change(changed)
-                    return
-                new = self.files()
-                if new != files:
-                    break  # more modules were imported: watch again with the new set
