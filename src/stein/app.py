@@ -27,9 +27,11 @@ from .exceptions import (
     RequestRedirect,
 )
 from .json import DefaultJSONProvider, JSONProvider
-from .routing import BuildError, Map, Rule
+from .routing import Map, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .templating import TemplatingMixin
+from .urls import URLBuildingMixin
 from .wrappers import Request, Response, _ClosingIterator, _content_type_for
 
 if TYPE_CHECKING:
@@ -73,7 +75,7 @@ def _run_coroutine(coro: Any) -> Any:
     return loop.run_until_complete(coro)
 
 
-class Stein(Scaffold):
+class Stein(TemplatingMixin, URLBuildingMixin, Scaffold):
     """The application: a WSGI callable (``app(environ, start_response)``) that holds the
     routes, hooks, error handlers and config.
 
@@ -312,85 +314,6 @@ class Stein(Scaffold):
     def iter_blueprints(self) -> Iterator[Any]:
         """The registered blueprints, in registration order."""
         return iter(self.blueprints.values())
-
-    # -- templates (Jinja2 is imported on first render, not here) -------------------
-
-    def template_filter(self, name: str | None = None) -> Callable[[F], F]:
-        """Register the decorated function as a Jinja filter."""
-
-        def decorator(f: F) -> F:
-            self.add_template_filter(f, name=name)
-            return f
-
-        return decorator
-
-    def add_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
-        """Register ``f`` as a Jinja filter (what ``@app.template_filter()`` does)."""
-        self._template_filters[name or f.__name__] = f
-        if self._jinja_env is not None:
-            self._jinja_env.filters[name or f.__name__] = f
-
-    def template_test(self, name: str | None = None) -> Callable[[F], F]:
-        """Register the decorated function as a Jinja test."""
-
-        def decorator(f: F) -> F:
-            self.add_template_test(f, name=name)
-            return f
-
-        return decorator
-
-    def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
-        """Register ``f`` as a Jinja test (what ``@app.template_test()`` does)."""
-        self._template_tests[name or f.__name__] = f
-        if self._jinja_env is not None:
-            self._jinja_env.tests[name or f.__name__] = f
-
-    def template_global(self, name: str | None = None) -> Callable[[F], F]:
-        """Register the decorated function as a Jinja global."""
-
-        def decorator(f: F) -> F:
-            self.add_template_global(f, name=name)
-            return f
-
-        return decorator
-
-    def add_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
-        """Make ``f`` callable from every template (what ``@app.template_global()`` does)."""
-        self._template_globals[name or f.__name__] = f
-        if self._jinja_env is not None:
-            self._jinja_env.globals[name or f.__name__] = f
-
-    @property
-    def jinja_env(self) -> Any:
-        """The Jinja environment, created on first use."""
-        env = self._jinja_env
-        if env is None:
-            env = self._jinja_env = self.create_jinja_environment()
-        return env
-
-    def create_jinja_environment(self) -> Any:
-        """Build the Jinja environment behind :attr:`jinja_env`; override to customise it."""
-        from .templating import create_environment
-
-        return create_environment(self)
-
-    def select_jinja_autoescape(self, filename: str | None) -> bool:
-        """Autoescape ``.html``, ``.htm``, ``.xml``, ``.xhtml``, ``.svg`` and string templates."""
-        if filename is None:
-            return True
-        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
-
-    def update_template_context(self, context: dict[str, Any]) -> None:
-        """Add the context processors' values (app's and current blueprints') to ``context``."""
-        names: Iterable[str | None] = (None,)
-        ctx = _cv_request.get(None)
-        if ctx is not None:
-            names = (None, *reversed(ctx.request.blueprints))
-        orig = context.copy()
-        for name in names:
-            for func in self.template_context_processors.get(name, ()):
-                context.update(self.ensure_sync(func)())
-        context.update(orig)
 
     # -- contexts ----------------------------------------------------------------------
 
@@ -955,102 +878,6 @@ class Stein(Scaffold):
             self.ensure_sync(func)(exc)
         if signals is not None and signals.appcontext_tearing_down.receivers:
             signals.appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
-
-    # -- URLs --------------------------------------------------------------------------
-
-    def create_url_adapter(self, request: Request | None) -> Any:
-        """A :class:`~stein.urls.URLAdapter` for building URLs for ``request`` (or, without
-        one, from ``SERVER_NAME``; ``None`` when that is not set)."""
-        from .urls import URLAdapter
-
-        if request is not None:
-            subdomain = self._domain_for(request) if self.url_map._plain is None else ""
-            if subdomain == "<invalid>":
-                subdomain = ""
-            return URLAdapter(self.url_map, request.host, request.script_root, request.scheme,
-                              subdomain, self.config["SERVER_NAME"])
-        server_name = self.config["SERVER_NAME"]
-        if server_name is None:
-            return None
-        return URLAdapter(self.url_map, server_name, self.config["APPLICATION_ROOT"],
-                          self.config["PREFERRED_URL_SCHEME"], "", server_name)
-
-    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
-        """Run ``url_defaults`` functions of the app and the endpoint's blueprints."""
-        names: tuple[str | None, ...] = (None,)
-        if "." in endpoint:
-            parts = endpoint.split(".")[:-1]
-            names = (None, *(".".join(parts[:i]) for i in range(1, len(parts) + 1)))
-        for name in names:
-            for func in self.url_default_functions.get(name, ()):
-                func(endpoint, values)
-
-    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
-        """Ask ``url_build_error_handlers`` for a URL, else re-raise the error."""
-        for handler in self.url_build_error_handlers:
-            try:
-                rv = handler(error, endpoint, values)
-            except BuildError as e:
-                error = e
-            else:
-                if rv is not None:
-                    return rv  # type: ignore[no-any-return]
-        if error is sys.exc_info()[1]:
-            raise
-        raise error
-
-    def url_for(self, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
-                _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
-        """Build the URL of ``endpoint``; extra values go to the query string.
-
-        ``'.name'`` is relative to the current blueprint. Outside a request, ``SERVER_NAME``
-        must be set and the URL is external.
-        """
-        req_ctx = _cv_request.get(None)
-        if req_ctx is not None:
-            adapter = req_ctx.url_adapter
-            if adapter is None:
-                adapter = req_ctx.url_adapter = self.create_url_adapter(req_ctx.request)
-            if endpoint[:1] == ".":
-                bp = req_ctx.request.blueprint
-                endpoint = f"{bp}{endpoint}" if bp is not None else endpoint[1:]
-            if _external is None:
-                _external = _scheme is not None
-        else:
-            app_ctx = _cv_app.get(None)
-            adapter = None
-            if app_ctx is not None:
-                adapter = app_ctx.url_adapter
-                if adapter is None:
-                    adapter = app_ctx.url_adapter = self.create_url_adapter(None)
-            if adapter is None:
-                raise RuntimeError(
-                    "Unable to build URLs outside an active request without 'SERVER_NAME'"
-                    " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME'"
-                    " as needed."
-                )
-            if _external is None:
-                _external = True
-        if _scheme is not None and not _external:
-            raise ValueError("When specifying '_scheme', '_external' must be True.")
-        self.inject_url_defaults(endpoint, values)
-        try:
-            rv = adapter.build(endpoint, values, method=_method, url_scheme=_scheme,
-                               force_external=_external)
-        except BuildError as error:
-            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
-            return self.handle_url_build_error(error, endpoint, values)
-        if _anchor is not None:
-            from urllib.parse import quote
-
-            rv = f"{rv}#{quote(_anchor, safe='%!#$&()*+,/:;=?@~')}"
-        return rv  # type: ignore[no-any-return]
-
-    def redirect(self, location: str, code: int = 302) -> Response:
-        """A redirect response to ``location`` (what :func:`stein.redirect` calls)."""
-        from .helpers import _redirect
-
-        return _redirect(location, code, self.response_class)
 
     # -- running -----------------------------------------------------------------------
 

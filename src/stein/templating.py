@@ -5,13 +5,15 @@ Jinja2 is imported when the first template is rendered, not at ``import stein``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .ctx import _cv_app, _cv_request
 
 if TYPE_CHECKING:
     from .app import Stein
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _default_template_ctx_processor() -> dict[str, Any]:
@@ -175,3 +177,92 @@ def stream_template_string(source: str, **context: Any) -> Iterator[str]:
     app = _app()
     template = app.jinja_env.from_string(source)
     return _stream(app, template, _context(app, context))
+
+
+class TemplatingMixin:
+    """The app's template side: filter, test and global registration and the Jinja
+    environment (Jinja2 itself is imported on the first render, not here)."""
+
+    if TYPE_CHECKING:  # what the mixin uses of the app (Stein sets these up)
+        _jinja_env: Any
+        _template_filters: dict[str, Callable[..., Any]]
+        _template_tests: dict[str, Callable[..., bool]]
+        _template_globals: dict[str, Any]
+        template_context_processors: dict[Any, list[Callable[..., Any]]]
+
+        def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]: ...
+
+    def template_filter(self, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function as a Jinja filter."""
+
+        def decorator(f: F) -> F:
+            self.add_template_filter(f, name=name)
+            return f
+
+        return decorator
+
+    def add_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Register ``f`` as a Jinja filter (what ``@app.template_filter()`` does)."""
+        self._template_filters[name or f.__name__] = f
+        if self._jinja_env is not None:
+            self._jinja_env.filters[name or f.__name__] = f
+
+    def template_test(self, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function as a Jinja test."""
+
+        def decorator(f: F) -> F:
+            self.add_template_test(f, name=name)
+            return f
+
+        return decorator
+
+    def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
+        """Register ``f`` as a Jinja test (what ``@app.template_test()`` does)."""
+        self._template_tests[name or f.__name__] = f
+        if self._jinja_env is not None:
+            self._jinja_env.tests[name or f.__name__] = f
+
+    def template_global(self, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function as a Jinja global."""
+
+        def decorator(f: F) -> F:
+            self.add_template_global(f, name=name)
+            return f
+
+        return decorator
+
+    def add_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Make ``f`` callable from every template (what ``@app.template_global()`` does)."""
+        self._template_globals[name or f.__name__] = f
+        if self._jinja_env is not None:
+            self._jinja_env.globals[name or f.__name__] = f
+
+    @property
+    def jinja_env(self) -> Any:
+        """The Jinja environment, created on first use."""
+        env = self._jinja_env
+        if env is None:
+            env = self._jinja_env = self.create_jinja_environment()
+        return env
+
+    def create_jinja_environment(self) -> Any:
+        """Build the Jinja environment behind :attr:`jinja_env`; override to customise it."""
+        return create_environment(self)  # type: ignore[arg-type]  # self is the Stein app
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Autoescape ``.html``, ``.htm``, ``.xml``, ``.xhtml``, ``.svg`` and string templates."""
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    def update_template_context(self, context: dict[str, Any]) -> None:
+        """Add the context processors' values (app's and current blueprints') to ``context``."""
+        names: Iterable[str | None] = (None,)
+        ctx = _cv_request.get(None)
+        if ctx is not None:
+            names = (None, *reversed(ctx.request.blueprints))
+        orig = context.copy()
+        for name in names:
+            for func in self.template_context_processors.get(name, ()):
+                context.update(self.ensure_sync(func)())
+        context.update(orig)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from .routing import Map
+from .ctx import _cv_app, _cv_request
+from .routing import BuildError, Map
+
+if TYPE_CHECKING:
+    from .request import Request
+    from .response import Response
 
 
 class URLAdapter:
@@ -42,3 +49,109 @@ class URLAdapter:
         if force_external or host != self.host:
             return f"{url_scheme or self.url_scheme}://{host}{url}"
         return url
+
+
+class URLBuildingMixin:
+    """The app's URL building: ``url_for`` with its adapters, defaults and build-error
+    handlers, and ``redirect``."""
+
+    if TYPE_CHECKING:  # what the mixin uses of the app (Stein sets these up)
+        url_map: Map
+        config: Any
+        response_class: type[Response]
+        url_default_functions: dict[Any, list[Callable[..., Any]]]
+        url_build_error_handlers: list[Callable[..., Any]]
+
+        def _domain_for(self, request: Request) -> str: ...
+
+    def create_url_adapter(self, request: Request | None) -> Any:
+        """A :class:`~stein.urls.URLAdapter` for building URLs for ``request`` (or, without
+        one, from ``SERVER_NAME``; ``None`` when that is not set)."""
+        if request is not None:
+            subdomain = self._domain_for(request) if self.url_map._plain is None else ""
+            if subdomain == "<invalid>":
+                subdomain = ""
+            return URLAdapter(self.url_map, request.host, request.script_root, request.scheme,
+                              subdomain, self.config["SERVER_NAME"])
+        server_name = self.config["SERVER_NAME"]
+        if server_name is None:
+            return None
+        return URLAdapter(self.url_map, server_name, self.config["APPLICATION_ROOT"],
+                          self.config["PREFERRED_URL_SCHEME"], "", server_name)
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Run ``url_defaults`` functions of the app and the endpoint's blueprints."""
+        names: tuple[str | None, ...] = (None,)
+        if "." in endpoint:
+            parts = endpoint.split(".")[:-1]
+            names = (None, *(".".join(parts[:i]) for i in range(1, len(parts) + 1)))
+        for name in names:
+            for func in self.url_default_functions.get(name, ()):
+                func(endpoint, values)
+
+    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+        """Ask ``url_build_error_handlers`` for a URL, else re-raise the error."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if rv is not None:
+                    return rv  # type: ignore[no-any-return]
+        if error is sys.exc_info()[1]:
+            raise
+        raise error
+
+    def url_for(self, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+                _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
+        """Build the URL of ``endpoint``; extra values go to the query string.
+
+        ``'.name'`` is relative to the current blueprint. Outside a request, ``SERVER_NAME``
+        must be set and the URL is external.
+        """
+        req_ctx = _cv_request.get(None)
+        if req_ctx is not None:
+            adapter = req_ctx.url_adapter
+            if adapter is None:
+                adapter = req_ctx.url_adapter = self.create_url_adapter(req_ctx.request)
+            if endpoint[:1] == ".":
+                bp = req_ctx.request.blueprint
+                endpoint = f"{bp}{endpoint}" if bp is not None else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+        else:
+            app_ctx = _cv_app.get(None)
+            adapter = None
+            if app_ctx is not None:
+                adapter = app_ctx.url_adapter
+                if adapter is None:
+                    adapter = app_ctx.url_adapter = self.create_url_adapter(None)
+            if adapter is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without 'SERVER_NAME'"
+                    " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME'"
+                    " as needed."
+                )
+            if _external is None:
+                _external = True
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            rv = adapter.build(endpoint, values, method=_method, url_scheme=_scheme,
+                               force_external=_external)
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            from urllib.parse import quote
+
+            rv = f"{rv}#{quote(_anchor, safe='%!#$&()*+,/:;=?@~')}"
+        return rv  # type: ignore[no-any-return]
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """A redirect response to ``location`` (what :func:`stein.redirect` calls)."""
+        from .helpers import _redirect
+
+        return _redirect(location, code, self.response_class)
