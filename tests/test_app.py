@@ -758,3 +758,49 @@ def test_instance_relative_config(tmp_path):
     app = Stein("rel", instance_path=str(inst), instance_relative_config=True)
     assert app.config.from_pyfile("cfg.py")
     assert app.config["VALUE"] == "from instance"
+
+
+def test_signals_sent_under_asgi_in_the_same_order(app):
+    import asyncio
+
+    import stein.signals as sig
+
+    got = []
+
+    def rec(name):
+        def receiver(sender, **extra):
+            assert sender is app
+            got.append(name)
+
+        return receiver
+
+    receivers = {
+        sig.appcontext_pushed: rec("pushed"),
+        sig.request_started: rec("started"),
+        sig.request_finished: rec("finished"),
+        sig.request_tearing_down: rec("tearing_down"),
+        sig.appcontext_tearing_down: rec("appctx_tearing_down"),
+        sig.appcontext_popped: rec("popped"),
+    }
+    for signal, receiver in receivers.items():
+        signal.connect(receiver, app)
+
+    @app.route("/")
+    async def index():
+        return "ok"
+
+    async def run():
+        async with app.asgi_test_client() as c:
+            r = await c.get("/")
+            assert r.status_code == 200 and r.text == "ok"
+
+    try:
+        asyncio.run(run())
+        # The request, as under WSGI; then the client's lifespan shutdown runs in an app
+        # context of its own.
+        assert got == ["pushed", "started", "finished", "tearing_down",
+                       "appctx_tearing_down", "popped",
+                       "pushed", "appctx_tearing_down", "popped"]
+    finally:
+        for signal, receiver in receivers.items():
+            signal.disconnect(receiver)

@@ -574,7 +574,14 @@ def push_contexts(app: Stein, environ: dict[str, Any]) -> tuple[RequestContext, 
     t_app = None
     if app_ctx is None or app_ctx.app is not app:
         t_app = _cv_app.set(AppContext(app))
+        _appcontext_pushed(app)
     return ctx, _cv_request.set(ctx), t_app
+
+
+def _appcontext_pushed(app: Stein) -> None:
+    signals = _app_module.signals
+    if signals is not None and signals.appcontext_pushed.receivers:
+        signals.appcontext_pushed.send(app)
 
 
 async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -592,11 +599,13 @@ async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send:
     ctx = RequestContext(app, environ, request)
     app_ctx = _cv_app.get(None)
     t_app = None
+    signals = _app_module.signals
     if app_ctx is None or app_ctx.app is not app:
         t_app = _cv_app.set(AppContext(app))
+        if signals is not None:
+            _appcontext_pushed(app)
     t_req = _cv_request.set(ctx)
     error: BaseException | None = None
-    signals = _app_module.signals
     try:
         app._match_request(request)
         rule = request.url_rule
@@ -698,6 +707,9 @@ async def _end_request(app: Stein, ctx: RequestContext, error: BaseException | N
         _cv_request.reset(t_req)
         if t_app is not None:
             _cv_app.reset(t_app)
+            signals = _app_module.signals
+            if signals is not None and signals.appcontext_popped.receivers:
+                signals.appcontext_popped.send(app)
 
 
 # -- lifespan ---------------------------------------------------------------------------
