@@ -3,8 +3,10 @@
 The reference below is the callback reader Stein used before its own parser (python-multipart
 fed the whole body in one write). Every generated body must give the same outcome from both:
 the same fields, the same files (name, filename, headers, bytes), or the same error status.
-Stein's parser is fed the body in chunks split at generated positions, with and without the
-libc ``memmem`` search, so every delimiter and header can straddle a chunk edge.
+Stein's parser runs on both of its paths: streamed, fed the body in chunks split at generated
+positions so every delimiter and header can straddle a chunk edge, and in place over the
+whole body (as for a small body with a declared length). Both run with and without the libc
+``memmem`` search; the two paths must also agree on which files stay in memory.
 """
 
 from __future__ import annotations
@@ -118,9 +120,27 @@ def reference(body: bytes, boundary: bytes, max_memory: int | None,
 
 # -- Stein's parser, fed in chunks --------------------------------------------------------------
 
+def _outcome(p: mp._Parser, in_memory: list[bool] | None) -> Outcome:
+    try:
+        p.parse()
+    except HTTPException as e:
+        p.close()
+        return ("error", e.code)
+    files = []
+    for name, storage in p.files:
+        stream: Any = storage.stream
+        if in_memory is not None:
+            in_memory.append(isinstance(stream, mp.PartFile) or not stream._rolled)
+        files.append((name, storage.filename, list(storage.headers.items()), storage.read()))
+        storage.close()
+        assert stream.closed
+    return ("ok", p.fields, files)
+
+
 def stein(body: bytes, boundary: bytes, max_memory: int | None, max_parts: int | None,
           cuts: list[int], use_memmem: bool, spool: int = mp.SPOOL_MAX_SIZE,
-          length: int | None = None) -> Outcome:
+          length: int | None = None, in_memory: list[bool] | None = None) -> Outcome:
+    """The streamed path: ``body`` arrives in chunks cut at ``cuts``."""
     edges = sorted({c % (len(body) + 1) for c in cuts} | {0, len(body)})
     chunks = [body[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
     feed = iter(chunks)
@@ -130,16 +150,17 @@ def stein(body: bytes, boundary: bytes, max_memory: int | None, max_parts: int |
 
     memmem = mp._MEMMEM if use_memmem else None
     p = mp._Parser(read, boundary, max_memory, max_parts, spool, memmem, length)
-    try:
-        p.parse()
-    except HTTPException as e:
-        p.close()
-        return ("error", e.code)
-    files = []
-    for name, storage in p.files:
-        files.append((name, storage.filename, list(storage.headers.items()), storage.read()))
-        storage.close()
-    return ("ok", p.fields, files)
+    return _outcome(p, in_memory)
+
+
+def stein_whole(body: bytes, boundary: bytes, max_memory: int | None, max_parts: int | None,
+                use_memmem: bool, spool: int = mp.SPOOL_MAX_SIZE, complete: bool = True,
+                in_memory: list[bool] | None = None) -> Outcome:
+    """The in-place path: ``body`` is the whole body, or all that arrived of a longer one."""
+    memmem = mp._MEMMEM if use_memmem else None
+    p = mp._Parser(mp._body_ended, boundary, max_memory, max_parts, spool, memmem)
+    p.load(body, complete)
+    return _outcome(p, in_memory)
 
 
 # -- generated bodies -----------------------------------------------------------------------------
@@ -224,8 +245,18 @@ def test_same_outcome_as_python_multipart(case: tuple[bytes, bytes], cuts: list[
     body, boundary = case
     expected = reference(body, boundary, max_memory, max_parts)
     length = None if extra is None else len(body) + extra
+    streamed_in_memory: list[bool] = []
     assert stein(body, boundary, max_memory, max_parts, cuts, use_memmem, spool,
-                 length) == expected
+                 length, streamed_in_memory) == expected
+    # In place: the same outcome, and the same files kept in memory. A body cut short of its
+    # declared length (extra > 0) is a 400 where python-multipart wants more, the same
+    # status as its "ended before the closing boundary".
+    whole_in_memory: list[bool] = []
+    assert stein_whole(body, boundary, max_memory, max_parts, use_memmem, spool,
+                       not extra, whole_in_memory) == expected
+    assert whole_in_memory == streamed_in_memory
+    if expected[0] == "ok":
+        assert whole_in_memory == [len(f[3]) <= spool for f in expected[2]]
 
 
 def _simple(boundary: bytes, data: bytes) -> bytes:
@@ -248,6 +279,14 @@ def test_every_single_cut(boundary: str, data: bytes, use_memmem: bool) -> None:
         assert stein(body, b, None, None, [cut], use_memmem) == expected, cut
         assert stein(body, b, None, None, [cut], use_memmem, 150, len(body)) == expected, cut
     assert stein(body, b, None, None, list(range(len(body))), use_memmem) == expected
+    assert stein_whole(body, b, None, None, use_memmem) == expected
+    assert stein_whole(body, b, None, None, use_memmem, 150) == expected
+    # Every prefix, in place: the 400 python-multipart gives for a cut body (or, cut after
+    # the closing "--", the whole form).
+    for cut in range(len(body) + 1):
+        assert stein_whole(body[:cut], b, None, None, use_memmem) == \
+            reference(body[:cut], b, None, None), cut
+    assert reference(body[:-3], b, None, None) == ("error", 400)
 
 
 @pytest.mark.parametrize("use_memmem", [False, True])
@@ -268,6 +307,12 @@ def test_large_random_file_with_near_misses(use_memmem: bool) -> None:
     # With the length known the in-memory buffer is sized ahead; the bytes are the same.
     assert stein(body, boundary, None, None, cuts, use_memmem, length=len(body)) == expected
     assert stein(body, boundary, None, None, cuts, use_memmem, 290_000, len(body)) == expected
+    # In place, in memory and (over the spool) on disk.
+    for spool in (mp.SPOOL_MAX_SIZE, len(data), len(data) - 1, 1000):
+        in_memory: list[bool] = []
+        assert stein_whole(body, boundary, None, None, use_memmem, spool,
+                           in_memory=in_memory) == expected
+        assert in_memory == [len(data) <= spool]
 
 
 # -- through the app: memory stays bounded, files are what the view reads -----------------------
@@ -278,7 +323,8 @@ def test_memmem_is_used_here() -> None:
         assert mp._MEMMEM is not None
 
 
-def test_upload_in_memory_is_one_spooled_file(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("whole", [True, False])
+def test_upload_in_memory_up_to_the_spool_size(whole: bool) -> None:
     app = Stein("mp_diff")
     seen: list[FileStorage] = []
 
@@ -289,17 +335,27 @@ def test_upload_in_memory_is_one_spooled_file(monkeypatch: pytest.MonkeyPatch) -
         data = f.read()
         return f"{request.form['t']} {len(data)} {data[:4]!r} {f.headers['Content-Length']}"
 
+    def post(body: bytes) -> Any:
+        # A declared length is read whole (this size is under the spool size plus a chunk);
+        # without one the body is streamed.
+        headers = {"Content-Length": str(len(body))} if whole else {"Transfer-Encoding": "chunked"}
+        return app.test_client().post("/", input_stream=io.BytesIO(body), headers=headers,
+                                      content_type="multipart/form-data; boundary=XyZ")
+
     data = bytes(range(256)) * 4096  # 1 MiB, the spool size: stays in memory
-    rv = app.test_client().post("/", data=_simple(b"XyZ", data),
-                                content_type="multipart/form-data; boundary=XyZ")
+    rv = post(_simple(b"XyZ", data))
     assert rv.status_code == 200
     assert rv.text == f"title {len(data)} {data[:4]!r} {len(data)}"
-    assert not seen[0].stream._rolled  # type: ignore[attr-defined]
-    assert seen[0].stream.closed
-    rv = app.test_client().post("/", data=_simple(b"XyZ", data + b"!"),
-                                content_type="multipart/form-data; boundary=XyZ")
+    stream: Any = seen[0].stream
+    if whole:
+        assert isinstance(stream, mp.PartFile)  # a view of the body: nothing copied
+    else:
+        assert not stream._rolled  # one spooled file in memory
+    assert stream.closed
+    rv = post(_simple(b"XyZ", data + b"!"))
     assert rv.status_code == 200 and rv.text.startswith(f"title {len(data) + 1} ")
     assert seen[1].stream._rolled  # type: ignore[attr-defined]  # one byte over: on disk
+    assert seen[1].stream.closed
 
 
 def test_truncated_in_file_data_is_400_with_message() -> None:
@@ -393,3 +449,88 @@ def test_part_header_size_limit(over: int) -> None:
     else:
         assert rv.status_code == 400
         assert f"longer than {mp.MAX_PART_HEADER_SIZE} bytes" in rv.text
+
+
+# -- PartFile: a file over a slice of the body, the same as a BytesIO of that slice -------------
+
+_ops = st.lists(st.one_of(
+    st.tuples(st.just("read"), st.one_of(st.none(), st.integers(-2, 40))),
+    st.tuples(st.just("readline"), st.one_of(st.none(), st.integers(-1, 40))),
+    st.tuples(st.just("readinto"), st.integers(0, 40)),
+    st.tuples(st.just("seek"), st.tuples(st.integers(-50, 80), st.sampled_from([0, 1, 2]))),
+    st.tuples(st.just("tell"), st.none()),
+    st.tuples(st.just("lines"), st.none()),
+), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.binary(max_size=60).map(lambda b: b.replace(b"\x00", b"\n")),
+       a=st.integers(0, 60), b=st.integers(0, 60), ops=_ops)
+def test_part_file_behaves_like_bytesio(body: bytes, a: int, b: int, ops: list[Any]) -> None:
+    a, b = min(a, len(body)), min(max(a, b), len(body))
+    mine, ref = mp.PartFile(body, a, b), io.BytesIO(body[a:b])
+    for op, arg in ops:
+        if op == "readinto":
+            m, r = bytearray(arg), bytearray(arg)
+            assert mine.readinto(m) == ref.readinto(r)
+            assert m == r
+        elif op == "seek":
+            offset, whence = arg
+            if whence == 0 and offset < 0:
+                with pytest.raises(ValueError):
+                    mine.seek(offset, whence)
+                with pytest.raises(ValueError):
+                    ref.seek(offset, whence)
+            else:
+                assert mine.seek(offset, whence) == ref.seek(offset, whence)
+        elif op == "tell":
+            assert mine.tell() == ref.tell()
+        elif op == "lines":
+            assert list(mine) == list(ref)
+        else:
+            got, want = getattr(mine, op)(arg), getattr(ref, op)(arg)
+            assert type(got) is bytes and got == want
+    mine.close()
+    assert mine.closed
+    for call in (mine.read, mine.tell, mine.readline, lambda: mine.seek(0)):
+        with pytest.raises(ValueError):
+            call()
+
+
+def test_part_file_saves_and_reads_through_file_storage(tmp_path: Any) -> None:
+    body = b"head" + os.urandom(100_000) + b"tail"
+    storage = FileStorage(mp.PartFile(body, 4, len(body) - 4), "x.bin", "f")
+    storage.save(tmp_path / "x.bin")
+    assert (tmp_path / "x.bin").read_bytes() == body[4:-4]
+    storage.seek(0)
+    out = io.BytesIO()
+    storage.save(out)
+    assert out.getvalue() == body[4:-4]
+    assert storage.stream.readable() and storage.stream.seekable()
+    assert not storage.stream.writable()
+    storage.close()
+    assert storage.stream.closed
+
+
+def test_bytes_find_fallback_without_memmem(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where libc has no memmem the parser searches with bytes.find, on both paths.
+    monkeypatch.setattr(mp, "_MEMMEM", None)
+    monkeypatch.setattr(mp._Parser.__init__, "__defaults__",
+                        (None, None))  # the memmem default was bound at definition
+    data = os.urandom(200_000)
+    body = _simple(b"XyZ", data)
+    p = mp._Parser(mp._body_ended, b"XyZ", None, None, mp.SPOOL_MAX_SIZE)
+    assert p.memmem is None
+    p.load(body, True)
+    p.parse()
+    assert p.fields == [("t", "title")] and p.files[0][1].read() == data
+    app = Stein("mp_nommem")
+
+    @app.post("/")
+    def up() -> str:
+        return str(len(request.files["f"].read()))
+
+    for headers in ({"Content-Length": str(len(body))}, {"Transfer-Encoding": "chunked"}):
+        rv = app.test_client().post("/", input_stream=io.BytesIO(body), headers=headers,
+                                    content_type="multipart/form-data; boundary=XyZ")
+        assert rv.status_code == 200 and rv.text == str(len(data))

@@ -112,6 +112,14 @@ def test_large_file_spools_to_disk_and_is_removed(app: Stein, client, monkeypatc
 def test_small_file_stays_in_memory(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
     post(client, body(filepart("f", "s.bin", b"x" * 100)))
     storage = app.config["SEEN"]["files"][0]
+    assert isinstance(storage.stream, mp.PartFile)  # a view of the body read whole
+    assert storage.stream.closed
+    # Streamed (no declared length): an in-memory spooled file.
+    data = body(filepart("f", "s.bin", b"x" * 100))
+    rv = client.post("/up", input_stream=io.BytesIO(data), content_type=CT,
+                     headers={"Transfer-Encoding": "chunked"})
+    assert rv.get_json()["files"] == {"f": [["s.bin", "application/octet-stream", "x" * 100]]}
+    storage = app.config["SEEN"]["files"][0]
     assert not storage.stream._rolled
     assert storage.stream.closed
 
@@ -121,19 +129,88 @@ def test_files_closed_for_every_value(app: Stein, client) -> None:  # type: igno
     assert all(f.stream.closed for f in app.config["SEEN"]["files"])
 
 
+class Spy(io.BytesIO):
+    """A WSGI input that records the size of every read (and can hand back short reads)."""
+
+    def __init__(self, data: bytes, most: int | None = None) -> None:
+        super().__init__(data)
+        self.reads: list[int] = []
+        self.most = most
+
+    def read(self, n: int | None = -1) -> bytes:  # type: ignore[override]
+        self.reads.append(-1 if n is None else n)
+        if self.most is not None and (n is None or n < 0 or n > self.most):
+            n = self.most
+        return super().read(n)
+
+
 def test_body_streamed_in_chunks(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
-    reads: list[int] = []
-
-    class Spy(io.BytesIO):
-        def read(self, n: int | None = -1) -> bytes:  # type: ignore[override]
-            reads.append(-1 if n is None else n)
-            return super().read(n)
-
-    data = body(filepart("f", "big.bin", b"z" * 500_000))
-    rv = client.post("/up", input_stream=Spy(data), content_type=CT,
+    # Over the spool size plus a chunk: too big to read whole, so streamed.
+    payload = b"z" * (mp.SPOOL_MAX_SIZE + mp.CHUNK_SIZE)
+    data = body(filepart("f", "big.bin", payload))
+    spy = Spy(data)
+    rv = client.post("/up", input_stream=spy, content_type=CT,
                      headers={"Content-Length": str(len(data))})
     assert rv.status_code == 200
-    assert len(reads) > 5 and max(reads) <= mp.CHUNK_SIZE + 1
+    assert rv.get_json()["files"]["f"][0][2] == payload.decode()
+    assert len(spy.reads) > 5 and max(spy.reads) <= mp.CHUNK_SIZE + 1
+    assert app.config["SEEN"]["files"][0].stream._rolled  # over the spool: on disk
+
+
+def test_small_body_read_whole_in_one_call(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    payload = os.urandom(500_000)
+    data = body(field("t", b"title"), filepart("f", "big.bin", payload))
+    spy = Spy(data)
+    rv = client.post("/up", input_stream=spy, content_type=CT,
+                     headers={"Content-Length": str(len(data))})
+    assert rv.status_code == 200
+    assert rv.get_json()["form"] == {"t": ["title"]}
+    assert rv.get_json()["files"]["f"][0][2].encode("latin-1") == payload
+    assert spy.reads == [len(data)]
+    assert isinstance(app.config["SEEN"]["files"][0].stream, mp.PartFile)
+
+
+def test_whole_body_completes_short_reads(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    payload = os.urandom(200_000)
+    data = body(filepart("f", "b.bin", payload))
+    spy = Spy(data, most=70_000)
+    rv = client.post("/up", input_stream=spy, content_type=CT,
+                     headers={"Content-Length": str(len(data))})
+    assert rv.status_code == 200
+    assert rv.get_json()["files"]["f"][0][2].encode("latin-1") == payload
+    assert spy.reads == [len(data), len(data) - 70_000, len(data) - 140_000]
+
+
+@pytest.mark.parametrize("cut", [20, 150, 100_000])
+def test_body_shorter_than_declared_is_400(app: Stein, client, cut: int) -> None:  # type: ignore[no-untyped-def]
+    # The input ends before Content-Length: the client went away (both paths say so).
+    data = body(filepart("f", "b.bin", os.urandom(200_000)))
+    for size in (len(data), mp.SPOOL_MAX_SIZE + mp.CHUNK_SIZE + 1):
+        rv = client.post("/up", input_stream=io.BytesIO(data[:cut]), content_type=CT,
+                         headers={"Content-Length": str(size)})
+        assert rv.status_code == 400
+        assert "went away before sending the whole body" in rv.text
+
+
+def test_complete_form_before_declared_end_is_accepted(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    # As the streamed parser, the whole-body one stops at the closing boundary.
+    data = body(field("a", b"1"))
+    for size in (len(data) + 10, mp.SPOOL_MAX_SIZE + mp.CHUNK_SIZE + 1):
+        rv = client.post("/up", input_stream=io.BytesIO(data), content_type=CT,
+                         headers={"Content-Length": str(size)})
+        assert rv.status_code == 200
+        assert rv.get_json()["form"] == {"a": ["1"]}
+
+
+def test_stream_and_data_empty_after_multipart(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    @app.post("/after")
+    def after():  # type: ignore[no-untyped-def]
+        return {"n": len(request.files), "data": request.get_data().decode(),
+                "stream": request.stream.read().decode()}
+
+    data = body(filepart("f", "a", b"1"))
+    rv = client.post("/after", data=data, content_type=CT)
+    assert rv.get_json() == {"n": 1, "data": "", "stream": ""}
 
 
 # -- limits --------------------------------------------------------------------------------
@@ -206,7 +283,8 @@ def test_part_without_disposition_is_400(client) -> None:  # type: ignore[no-unt
     assert "Content-Disposition: form-data; name=" in rv.text
 
 
-def test_error_closes_partial_files(app: Stein, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("whole", [True, False])
+def test_error_closes_partial_files(app: Stein, client, monkeypatch, whole: bool) -> None:  # type: ignore[no-untyped-def]
     made: list[Any] = []
     real = mp.tempfile.SpooledTemporaryFile
 
@@ -215,11 +293,21 @@ def test_error_closes_partial_files(app: Stein, client, monkeypatch) -> None:  #
         made.append(f)
         return f
 
+    class SpyPart(mp.PartFile):
+        def __init__(self, *a: Any) -> None:
+            super().__init__(*a)
+            made.append(self)
+
     monkeypatch.setattr(mp.tempfile, "SpooledTemporaryFile", spy)
+    monkeypatch.setattr(mp, "PartFile", SpyPart)
     app.config["MAX_FORM_PARTS"] = 2
-    rv = post(client, body(filepart("a", "a", b"1"), filepart("b", "b", b"2"), field("c", b"3")))
+    data = body(filepart("a", "a", b"1"), filepart("b", "b", b"2"), field("c", b"3"))
+    headers = {"Content-Length": str(len(data))} if whole else {"Transfer-Encoding": "chunked"}
+    rv = client.post("/up", input_stream=io.BytesIO(data), content_type=CT, headers=headers)
     assert rv.status_code == 413
+    assert "more than 2 parts (MAX_FORM_PARTS)" in rv.text
     assert len(made) == 2 and all(f.closed for f in made)
+    assert all(isinstance(f, SpyPart) == whole for f in made)
 
 
 def test_empty_filename_is_falsy(client) -> None:  # type: ignore[no-untyped-def]

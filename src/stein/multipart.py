@@ -12,6 +12,12 @@ arrives, so memory use stays bounded whatever the body size:
 - the whole body may not exceed ``MAX_CONTENT_LENGTH`` (413, enforced by ``request.stream``);
 - a malformed or truncated body is a 400 that says what is wrong.
 
+A body with a declared ``Content-Length`` of at most the spool size plus one chunk (and one
+that an ASGI server handed over whole before the view ran) is read in one call and parsed in
+place instead: each file part up to the spool size becomes a :class:`PartFile`, a read-only
+file over its slice of the body, so its bytes are copied only when the view reads them.
+The same parser walks both, so every limit and error is the same on both paths.
+
 The grammar accepted is python-multipart's (``tests/test_multipart_diff.py`` checks the two
 against each other on generated bodies); the parser is Stein's own because the upload path
 is dominated by copying and searching, which a pull parser over whole chunks does once per
@@ -28,7 +34,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .datastructures import FileStorage, Headers, ImmutableMultiDict
-from .exceptions import BadRequest, RequestEntityTooLarge
+from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 from .http import parse_options_header
 
 if TYPE_CHECKING:
@@ -93,6 +99,109 @@ def _malformed(why: str) -> BadRequest:
     return BadRequest(f"The multipart body is malformed: {why}.")
 
 
+class PartFile(io.BufferedIOBase):
+    """An uploaded file that is a slice ``[start:end]`` of a request body read whole.
+
+    A read-only, seekable binary file (``read``, ``readinto``, ``readline``, ``seek``,
+    ``tell``, iteration; ``FileStorage.save`` copies from it); ``read()`` returns bytes.
+    Nothing is copied until the bytes are read, and ``close()`` lets go of the body.
+    """
+
+    def __init__(self, body: bytes, start: int, end: int) -> None:
+        self._body: bytes | None = body
+        self._start = start
+        self._end = end
+        self._pos = start
+
+    def _open(self) -> bytes:
+        body = self._body
+        if body is None:
+            raise ValueError("I/O operation on closed file.")
+        return body
+
+    def readable(self) -> bool:
+        self._open()
+        return True
+
+    def seekable(self) -> bool:
+        self._open()
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        body = self._open()
+        pos, end = self._pos, self._end
+        if size is not None and 0 <= size < end - pos:
+            end = pos + size
+        if pos >= end:
+            return b""
+        self._pos = end
+        return body[pos:end]
+
+    def read1(self, size: int | None = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, b: Any) -> int:
+        body = self._open()
+        with memoryview(b) as out, out.cast("B") as dst:
+            pos = self._pos
+            n = max(0, min(len(dst), self._end - pos))
+            dst[:n] = memoryview(body)[pos:pos + n]
+        self._pos = pos + n
+        return n
+
+    def readinto1(self, b: Any) -> int:
+        return self.readinto(b)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        body = self._open()
+        pos, end = self._pos, self._end
+        if size is not None and 0 <= size < end - pos:
+            end = pos + size
+        if pos >= end:
+            return b""
+        nl = body.find(b"\n", pos, end)
+        if nl >= 0:
+            end = nl + 1
+        self._pos = end
+        return body[pos:end]
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._open()
+        if whence == 0:
+            if offset < 0:
+                raise ValueError(f"negative seek value {offset}")
+            pos = self._start + offset
+        elif whence == 1:
+            pos = max(self._start, self._pos + offset)
+        elif whence == 2:
+            pos = max(self._start, self._end + offset)
+        else:
+            raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
+        self._pos = pos
+        return pos - self._start
+
+    def tell(self) -> int:
+        self._open()
+        return self._pos - self._start
+
+    def close(self) -> None:
+        self._body = None
+        super().close()
+
+
+def _discard(piece: memoryview) -> None:
+    """The sink for a file part's data when the body is parsed in place."""
+
+
+def _body_ended(size: int) -> bytes:
+    return b""
+
+
+def _body_cut_short(size: int) -> bytes:
+    # What LimitedStream says when the input ends before its declared length.
+    raise ClientDisconnected("The client went away before sending the whole body.")
+
+
 class _Parser:
     """A pull parser: reads chunks from ``read`` and walks them with ``bytes.find``."""
 
@@ -117,7 +226,18 @@ class _Parser:
         self.buf = b""
         self.view = memoryview(b"")
         self.pos = 0
+        self.whole = False  # True: ``buf`` is the whole body, parsed in place
         self._file: Any = None  # the open SpooledTemporaryFile of the current file part
+
+    def load(self, body: bytes, complete: bool) -> None:
+        """Parse ``body`` in place: the whole request body (``complete``), or all of it that
+        arrived before the input ended short of its declared length."""
+        self.read = _body_ended if complete else _body_cut_short
+        self.unread = None
+        self.buf = body
+        self.view = memoryview(body)
+        self.pos = 0
+        self.whole = True
 
     # -- buffer ------------------------------------------------------------------------
 
@@ -242,8 +362,22 @@ class _Parser:
             )
         name = options["name"]
         filename = options.get("filename")
-        if filename is not None:
-            f: Any = tempfile.SpooledTemporaryFile(max_size=self.spool_max_size, mode="w+b")
+        f: Any
+        if filename is not None and self.whole:
+            start = self.pos
+            last, size = self._data(_discard, False)
+            if size <= self.spool_max_size:
+                f = PartFile(self.buf, start, start + size)
+            else:  # as the streamed path: over the spool size, to disk
+                f = tempfile.SpooledTemporaryFile(max_size=self.spool_max_size, mode="w+b")
+                self._file = f
+                f.rollover()
+                f.write(self.view[start:start + size])
+                f.seek(0)
+                self._file = None
+            self.files.append((name, self._storage(f, filename, name, headers, size)))
+        elif filename is not None:
+            f = tempfile.SpooledTemporaryFile(max_size=self.spool_max_size, mode="w+b")
             self._file = f
             last, size = self._data(self._write_file, False)
             if not f._rolled and size:
@@ -257,13 +391,7 @@ class _Parser:
             else:
                 f.seek(0)
             self._file = None
-            # Part headers were split on CRLF above: no need to re-validate them.
-            h = Headers.__new__(Headers)
-            h._list = headers
-            storage = FileStorage(f, filename, name, headers=h)
-            if "content-length" not in h:
-                h.set("Content-Length", str(size))
-            self.files.append((name, storage))
+            self.files.append((name, self._storage(f, filename, name, headers, size)))
         else:
             sink = io.BytesIO()
             last, _ = self._data(sink.write, True)
@@ -277,6 +405,17 @@ class _Parser:
                 value = raw.decode("utf-8", "replace")
             self.fields.append((name, value))
         return last
+
+    @staticmethod
+    def _storage(f: Any, filename: str, name: str, headers: list[tuple[str, str]],
+                 size: int) -> FileStorage:
+        # Part headers were split on CRLF above: no need to re-validate them.
+        h = Headers.__new__(Headers)
+        h._list = headers
+        storage = FileStorage(f, filename, name, headers=h)
+        if "content-length" not in h:
+            h.set("Content-Length", str(size))
+        return storage
 
     def _data(self, write: Callable[[memoryview], Any], is_field: bool) -> tuple[bool, int]:
         """Pass a part's data up to the next delimiter to ``write`` as views of the chunks,
@@ -406,6 +545,49 @@ class _Parser:
             storage.close()
 
 
+def _whole_body(request: Request, spool_max_size: int) -> tuple[bytes, bool] | None:
+    """The body and whether it all arrived, when it is to be parsed in place; None to
+    stream it.
+
+    Under WSGI: a declared length of at most the spool size plus one chunk, within
+    ``MAX_CONTENT_LENGTH``, with the input not touched yet. Why that size: the streamed path
+    holds an in-memory upload of the spool size plus a chunk anyway, so reading such a body
+    in one call costs no more memory and saves copying every byte twice. Under ASGI: the
+    body the server handed over before the view ran (already in memory whole).
+    """
+    env = request.environ
+    if "stein.asgi.receive" in env:
+        if "stein.asgi.body" not in env:
+            return None  # not pre-read (a stream_body view, or a 413 from the header)
+        return request.stream.read(), True  # 413/400 as the stream would give them
+    cl = env.get("CONTENT_LENGTH")
+    wsgi_input = env.get("wsgi.input")
+    rd = request.__dict__
+    if not (cl and cl.isdigit() and cl.isascii()) or wsgi_input is None \
+            or "stream" in rd or "_cached_data" in rd:
+        return None
+    n = int(cl)
+    if n > spool_max_size + CHUNK_SIZE:
+        return None
+    max_length = request.max_content_length
+    if max_length is not None and n > max_length:
+        return None  # request.stream answers 413 before reading
+    data = wsgi_input.read(n) if n else b""
+    if len(data) < n:  # servers may hand back less than asked
+        chunks = [data]
+        got = len(data)
+        while got < n:
+            more = wsgi_input.read(n - got)
+            if not more:
+                break
+            chunks.append(more)
+            got += len(more)
+        data = b"".join(chunks)
+    # The input is used up, as after the streamed parse: request.stream gives nothing more.
+    rd["stream"] = io.BytesIO()
+    return data, len(data) >= n
+
+
 def parse_multipart(request: Request, spool_max_size: int | None = None
                     ) -> tuple[ImmutableMultiDict, ImmutableMultiDict]:
     """Parse the request's ``multipart/form-data`` body into ``(form, files)``.
@@ -417,12 +599,15 @@ def parse_multipart(request: Request, spool_max_size: int | None = None
     boundary = request.mimetype_params.get("boundary", "")
     if not _boundary_re.match(boundary):
         raise BadRequest("The multipart boundary in the Content-Type is missing or invalid.")
-    parser = _Parser(
-        request.stream.read, boundary.encode("latin-1"),
-        request.max_form_memory_size, request.max_form_parts,
-        SPOOL_MAX_SIZE if spool_max_size is None else spool_max_size,
-        length=request.content_length,
-    )
+    spool = SPOOL_MAX_SIZE if spool_max_size is None else spool_max_size
+    max_memory, max_parts = request.max_form_memory_size, request.max_form_parts
+    whole = _whole_body(request, spool)
+    if whole is None:
+        parser = _Parser(request.stream.read, boundary.encode("latin-1"), max_memory, max_parts,
+                         spool, length=request.content_length)
+    else:
+        parser = _Parser(_body_ended, boundary.encode("latin-1"), max_memory, max_parts, spool)
+        parser.load(*whole)
     try:
         parser.parse()
     except BaseException:
