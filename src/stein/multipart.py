@@ -53,6 +53,13 @@ MAX_PART_HEADER_SIZE = 4096 + 128
 _boundary_re = re.compile(r"^[ -~]{0,69}[!-~]$")
 # RFC 7230 token characters: a part header name may hold nothing else.
 _TOKEN = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# One complete, valid part header line: what _headers accepts without a closer look (a line
+# it does not match goes through the checks that say what is wrong with it).
+_header_line = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):([^\r\n\0]*)\r\n").match
+# The usual Content-Disposition, parsed as parse_options_header would (no escapes, no
+# RFC 2231 names, no other parameters); anything else goes to parse_options_header.
+_plain_disposition = re.compile(r'form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?'
+                                ).fullmatch
 _TRUNCATED = "The multipart body ended before its closing boundary (truncated upload?)."
 # Below this many bytes bytes.find is cheaper than a call through ctypes.
 _MEMMEM_MIN = 4096
@@ -313,6 +320,19 @@ class _Parser:
 
     def _headers(self) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = []
+        # The usual case first: whole, valid lines already in the buffer.
+        buf, pos = self.buf, self.pos
+        while (m := _header_line(buf, pos)) is not None:
+            end = m.end()
+            if end - pos - 2 > MAX_PART_HEADER_SIZE or len(headers) >= MAX_PART_HEADERS:
+                break  # the checks below give the error
+            name, value = m.groups()
+            headers.append((name.decode("ascii"), _decode_header(value.lstrip(b" ")).strip()))
+            pos = end
+        self.pos = pos
+        if buf.startswith(b"\r\n", pos):
+            self.pos = pos + 2
+            return headers
         while True:
             self._need(2)
             buf, pos = self.buf, self.pos
@@ -349,19 +369,26 @@ class _Parser:
     def _part(self, headers: list[tuple[str, str]]) -> bool:
         """Read one part's data (headers already read); True if it was the last part."""
         disposition = content_type = None
+        has_length = False
         for k, v in headers:
             lk = k.lower()
             if lk == "content-disposition":
                 disposition = v
             elif lk == "content-type":
                 content_type = v
-        kind, options = parse_options_header(disposition)
-        if kind.lower() != "form-data" or "name" not in options:
-            raise BadRequest(
-                "A multipart part has no 'Content-Disposition: form-data; name=...' header."
-            )
-        name = options["name"]
-        filename = options.get("filename")
+            elif lk == "content-length":
+                has_length = True
+        m = _plain_disposition(disposition) if disposition else None
+        if m is not None:
+            name, filename = m.groups()
+        else:
+            kind, options = parse_options_header(disposition)
+            if kind.lower() != "form-data" or "name" not in options:
+                raise BadRequest(
+                    "A multipart part has no 'Content-Disposition: form-data; name=...' header."
+                )
+            name = options["name"]
+            filename = options.get("filename")
         f: Any
         if filename is not None and self.whole:
             start = self.pos
@@ -375,7 +402,8 @@ class _Parser:
                 f.write(self.view[start:start + size])
                 f.seek(0)
                 self._file = None
-            self.files.append((name, self._storage(f, filename, name, headers, size)))
+            self.files.append((name, self._storage(f, filename, name, headers, size,
+                                                   has_length)))
         elif filename is not None:
             f = tempfile.SpooledTemporaryFile(max_size=self.spool_max_size, mode="w+b")
             self._file = f
@@ -391,11 +419,17 @@ class _Parser:
             else:
                 f.seek(0)
             self._file = None
-            self.files.append((name, self._storage(f, filename, name, headers, size)))
+            self.files.append((name, self._storage(f, filename, name, headers, size,
+                                                   has_length)))
         else:
-            sink = io.BytesIO()
-            last, _ = self._data(sink.write, True)
-            raw = sink.getvalue()
+            if self.whole:
+                start = self.pos
+                last, size = self._data(_discard, True)
+                raw = self.buf[start:start + size]
+            else:
+                sink = io.BytesIO()
+                last, _ = self._data(sink.write, True)
+                raw = sink.getvalue()
             charset = "utf-8"
             if content_type:
                 charset = parse_options_header(content_type)[1].get("charset", "utf-8")
@@ -408,14 +442,13 @@ class _Parser:
 
     @staticmethod
     def _storage(f: Any, filename: str, name: str, headers: list[tuple[str, str]],
-                 size: int) -> FileStorage:
+                 size: int, has_length: bool) -> FileStorage:
         # Part headers were split on CRLF above: no need to re-validate them.
+        if not has_length:
+            headers.append(("Content-Length", str(size)))
         h = Headers.__new__(Headers)
         h._list = headers
-        storage = FileStorage(f, filename, name, headers=h)
-        if "content-length" not in h:
-            h.set("Content-Length", str(size))
-        return storage
+        return FileStorage(f, filename, name, headers=h)
 
     def _data(self, write: Callable[[memoryview], Any], is_field: bool) -> tuple[bool, int]:
         """Pass a part's data up to the next delimiter to ``write`` as views of the chunks,
