@@ -534,3 +534,23 @@ def test_bytes_find_fallback_without_memmem(monkeypatch: pytest.MonkeyPatch) -> 
         rv = app.test_client().post("/", input_stream=io.BytesIO(body), headers=headers,
                                     content_type="multipart/form-data; boundary=XyZ")
         assert rv.status_code == 200 and rv.text == str(len(data))
+
+
+_disp_bits = st.lists(st.sampled_from(
+    ['form-data', 'Form-Data', 'attachment', ';', '; ', ' ', 'name=', 'filename=', 'filename*=',
+     '"', '\\', 'a', 'é', ';b', '=', "UTF-8''%C3%A9", '\t', 'x y', 'name', 'filename']),
+    max_size=12).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.one_of(_disp_bits, st.builds(
+    lambda n, f: f'form-data; name="{n}"' + ("" if f is None else f'; filename="{f}"'),
+    st.text(max_size=8), st.one_of(st.none(), st.text(max_size=8)))))
+def test_plain_disposition_matches_parse_options_header(value: str) -> None:
+    # The shortcut may only answer where it gives parse_options_header's answer.
+    m = mp._plain_disposition(value)
+    if m is not None:
+        kind, options = parse_options_header(value)
+        assert kind.lower() == "form-data"
+        assert (options["name"], options.get("filename")) == m.groups()
+        assert set(options) <= {"name", "filename"}

@@ -7,9 +7,12 @@ import os
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from stein import Stein, request
+from stein import Stein, forms, request
 from stein import multipart as mp
+from stein.http import parse_options_header
 from stein.utils import secure_filename
 
 BOUNDARY = "XyZzY"
@@ -331,3 +334,38 @@ def test_utf8_filename(client) -> None:  # type: ignore[no-untyped-def]
     rv = post(client, body(filepart("f", "naïve résumé.pdf", b"%PDF", "application/pdf")))
     assert rv.get_json()["files"]["f"][0][0] == "naïve résumé.pdf"
     assert secure_filename("naïve résumé.pdf") == "naive_resume.pdf"
+
+
+# -- the Content-Type shortcut --------------------------------------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(tail=st.text(st.sampled_from('aZ09 "\\;=,\t\'-_.:?()+/~é'), max_size=75)
+       | st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=60, max_size=75))
+def test_plain_boundary_agrees_with_parse_options_header(tail: str) -> None:
+    ct = forms._MULTIPART + tail
+    m = forms._plain_boundary(ct, len(forms._MULTIPART))
+    if m is not None:
+        kind, options = parse_options_header(ct)
+        assert kind == "multipart/form-data" and options == {"boundary": m[0]}
+        assert mp._boundary_re.match(m[0])
+
+
+@pytest.mark.parametrize("ctype", [
+    f"multipart/form-data; boundary={BOUNDARY}",  # the shortcut
+    f'multipart/form-data; boundary="{BOUNDARY}"',  # quoted: the slow way
+    f"Multipart/Form-Data;boundary={BOUNDARY}; charset=utf-8",
+])
+def test_boundary_found_either_way(client, ctype: str) -> None:  # type: ignore[no-untyped-def]
+    rv = post(client, body(field("a", b"1"), filepart("f", "f.txt", b"xy")), ctype=ctype)
+    assert rv.status_code == 200
+    assert rv.get_json() == {"form": {"a": ["1"]},
+                             "files": {"f": [["f.txt", "application/octet-stream", "xy"]]}}
+
+
+def test_too_long_boundary_is_400_either_way(client) -> None:  # type: ignore[no-untyped-def]
+    for ctype in ("multipart/form-data; boundary=" + "a" * 71,
+                  'multipart/form-data; boundary="' + "a" * 71 + '"'):
+        rv = post(client, b"--x\r\n", ctype=ctype)
+        assert rv.status_code == 400
+        assert "boundary in the Content-Type is missing or invalid" in rv.text

@@ -33,7 +33,7 @@ import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .datastructures import FileStorage, Headers, ImmutableMultiDict
+from .datastructures import FileStorage, Headers, ImmutableMultiDict, multidict_from_pairs
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 from .http import parse_options_header
 
@@ -113,6 +113,8 @@ class PartFile(io.BufferedIOBase):
     ``tell``, iteration; ``FileStorage.save`` copies from it); ``read()`` returns bytes.
     Nothing is copied until the bytes are read, and ``close()`` lets go of the body.
     """
+
+    __slots__ = ("_body", "_start", "_end", "_pos")
 
     def __init__(self, body: bytes, start: int, end: int) -> None:
         self._body: bytes | None = body
@@ -234,6 +236,7 @@ class _Parser:
         self.view = memoryview(b"")
         self.pos = 0
         self.whole = False  # True: ``buf`` is the whole body, parsed in place
+        self.base = 0  # buf's address, once known (0: not yet)
         self._file: Any = None  # the open SpooledTemporaryFile of the current file part
 
     def load(self, body: bytes, complete: bool) -> None:
@@ -245,6 +248,7 @@ class _Parser:
         self.view = memoryview(body)
         self.pos = 0
         self.whole = True
+        self.base = 0
 
     # -- buffer ------------------------------------------------------------------------
 
@@ -257,6 +261,7 @@ class _Parser:
             self.unread -= len(chunk)
         rest = len(self.buf) - self.pos
         self.buf = self.buf[self.pos:] + chunk if rest else chunk
+        self.base = 0
         self.pos = 0
         self.view = memoryview(self.buf)
         return True
@@ -272,14 +277,18 @@ class _Parser:
         size = len(buf) - start
         if self.memmem is not None and size >= _MEMMEM_MIN:
             if start:
-                base = self.address(buf)
+                base = self.base or self._address()
                 hit = self.memmem(base + start, size, self.delim, len(self.delim))
             else:  # ctypes passes a bytes object as a pointer to its buffer
                 hit = self.memmem(buf, size, self.delim, len(self.delim))
                 if hit is not None:
-                    base = self.address(buf)
+                    base = self.base or self._address()
             return -1 if hit is None else hit - base  # type: ignore[no-any-return]
         return buf.find(self.delim, start)
+
+    def _address(self) -> int:
+        self.base = base = self.address(self.buf)
+        return base  # type: ignore[no-any-return]
 
     # -- grammar -----------------------------------------------------------------------
 
@@ -621,17 +630,20 @@ def _whole_body(request: Request, spool_max_size: int) -> tuple[bytes, bool] | N
     return data, len(data) >= n
 
 
-def parse_multipart(request: Request, spool_max_size: int | None = None
+def parse_multipart(request: Request, spool_max_size: int | None = None,
+                    boundary: str | None = None
                     ) -> tuple[ImmutableMultiDict, ImmutableMultiDict]:
     """Parse the request's ``multipart/form-data`` body into ``(form, files)``.
 
     ``form`` maps field names to strings, ``files`` maps them to
     :class:`~stein.datastructures.FileStorage` objects, both as immutable multi-dicts.
-    Limits come from the app config (see the module docs).
+    Limits come from the app config (see the module docs). ``boundary``: one already taken
+    from the ``Content-Type`` and checked (default: read from ``request.mimetype_params``).
     """
-    boundary = request.mimetype_params.get("boundary", "")
-    if not _boundary_re.match(boundary):
-        raise BadRequest("The multipart boundary in the Content-Type is missing or invalid.")
+    if boundary is None:
+        boundary = request.mimetype_params.get("boundary", "")
+        if not _boundary_re.match(boundary):
+            raise BadRequest("The multipart boundary in the Content-Type is missing or invalid.")
     spool = SPOOL_MAX_SIZE if spool_max_size is None else spool_max_size
     max_memory, max_parts = request.max_form_memory_size, request.max_form_parts
     whole = _whole_body(request, spool)
@@ -646,4 +658,5 @@ def parse_multipart(request: Request, spool_max_size: int | None = None
     except BaseException:
         parser.close()
         raise
-    return ImmutableMultiDict(parser.fields), ImmutableMultiDict(parser.files)
+    return (multidict_from_pairs(ImmutableMultiDict, parser.fields),
+            multidict_from_pairs(ImmutableMultiDict, parser.files))
