@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 from typing import Any
 
@@ -369,3 +370,31 @@ def test_too_long_boundary_is_400_either_way(client) -> None:  # type: ignore[no
         rv = post(client, b"--x\r\n", ctype=ctype)
         assert rv.status_code == 400
         assert "boundary in the Content-Type is missing or invalid" in rv.text
+
+
+# -- under ASGI: the pre-read body is parsed in place ---------------------------------------
+
+
+def test_asgi_body_parsed_in_place_with_the_same_limits(app: Stein) -> None:  # type: ignore[no-untyped-def]
+    from asgi_helpers import call
+
+    payload = os.urandom(300_000)
+    data = body(field("t", b"title"), filepart("f", "p.bin", payload))
+    chunks = [data[i:i + 40_000] for i in range(0, len(data), 40_000)]
+    res = call(app, "POST", "/up", headers=[("Content-Type", CT)], body=chunks)
+    assert res.status == 200
+    got = json.loads(res.body)
+    assert got["form"] == {"t": ["title"]}
+    assert got["files"]["f"][0][2].encode("latin-1") == payload
+    stream = app.config["SEEN"]["files"][0].stream
+    assert isinstance(stream, mp.PartFile) and stream.closed
+
+    app.config["MAX_FORM_PARTS"] = 1
+    res = call(app, "POST", "/up", headers=[("Content-Type", CT)], body=chunks)
+    assert res.status == 413 and b"more than 1 parts (MAX_FORM_PARTS)" in res.body
+    app.config["MAX_FORM_PARTS"] = 1000
+    res = call(app, "POST", "/up", headers=[("Content-Type", CT)], body=chunks[:-1])
+    assert res.status == 400 and b"ended before its closing boundary" in res.body
+    app.config["MAX_CONTENT_LENGTH"] = 100_000  # no Content-Length: stopped while reading
+    res = call(app, "POST", "/up", headers=[("Content-Type", CT)], body=chunks)
+    assert res.status == 413 and b"over the limit of 100000 bytes" in res.body
