@@ -12,6 +12,7 @@ whole body (as for a small body with a declared length). Both run with and witho
 from __future__ import annotations
 
 import io
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -554,3 +555,49 @@ def test_plain_disposition_matches_parse_options_header(value: str) -> None:
         assert kind.lower() == "form-data"
         assert (options["name"], options.get("filename")) == m.groups()
         assert set(options) <= {"name", "filename"}
+
+
+# -- through the app: read whole (declared length) and streamed (chunked) agree ----------------
+
+def _echo_app() -> Stein:
+    app = Stein("mp_paths")
+
+    @app.post("/")
+    def up() -> Any:
+        return {"form": list(request.form.items(multi=True)),
+                "files": [[k, f.filename, list(f.headers.items()), f.read().hex()]
+                          for k, f in request.files.items(multi=True)]}
+
+    return app
+
+
+_APP = _echo_app()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=bodies(), max_memory=st.sampled_from([None, 5, 40]),
+       max_parts=st.sampled_from([None, 1, 2]), quoted=st.booleans())
+def test_app_paths_agree(case: tuple[bytes, bytes], max_memory: int | None,
+                         max_parts: int | None, quoted: bool) -> None:
+    body, boundary = case
+    _APP.config.update(MAX_FORM_MEMORY_SIZE=max_memory, MAX_FORM_PARTS=max_parts)
+    b = boundary.decode()
+    # Unquoted where it can be: the Content-Type shortcut in stein.forms.
+    ct = f'multipart/form-data; boundary="{b}"' if quoted or " " in b else \
+        f"multipart/form-data; boundary={b}"
+    answers = []
+    for headers in ({"Content-Length": str(len(body))}, {"Transfer-Encoding": "chunked"}):
+        rv = _APP.test_client().post("/", input_stream=io.BytesIO(body), headers=headers,
+                                     content_type=ct)
+        answers.append((rv.status_code, rv.text))
+    assert answers[0] == answers[1]
+    expected = reference(body, boundary, max_memory, max_parts)
+    if expected[0] == "ok":
+        assert answers[0][0] == 200
+        got = json.loads(answers[0][1])
+        assert [tuple(kv) for kv in got["form"]] == expected[1]
+        assert [(k, fn, [tuple(h) for h in hs], bytes.fromhex(d))
+                for k, fn, hs, d in got["files"]] == \
+            [(k, fn, hs, d) for k, fn, hs, d in expected[2]]
+    else:
+        assert answers[0][0] == expected[1]
