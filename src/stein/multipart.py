@@ -1,4 +1,4 @@
-"""Streaming ``multipart/form-data`` parsing.
+"""``multipart/form-data`` parsing, streamed or in place.
 
 The body is read from ``request.stream`` in chunks of :data:`CHUNK_SIZE` and parsed as it
 arrives, so memory use stays bounded whatever the body size:
@@ -15,8 +15,12 @@ arrives, so memory use stays bounded whatever the body size:
 A body with a declared ``Content-Length`` of at most the spool size plus one chunk (and one
 that an ASGI server handed over whole before the view ran) is read in one call and parsed in
 place instead: each file part up to the spool size becomes a :class:`PartFile`, a read-only
-file over its slice of the body, so its bytes are copied only when the view reads them.
-The same parser walks both, so every limit and error is the same on both paths.
+file over its slice of the body, so its bytes are copied only when the view reads them
+(bigger ones still go to a temporary file). Why: streaming copies every byte twice (out of
+the stream, into the file buffer) in 64 KiB steps, while the spool-sized upload it builds
+costs as much memory as the body read whole. The same parser walks both, so every limit and
+error is the same on both paths; a body that ends before its declared length is a 400 on
+both.
 
 The grammar accepted is python-multipart's (``tests/test_multipart_diff.py`` checks the two
 against each other on generated bodies); the parser is Stein's own because the upload path
