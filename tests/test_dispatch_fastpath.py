@@ -195,3 +195,18 @@ def test_before_request_and_signals_take_the_full_path() -> None:
 
     assert _call(app, "/")[2] == b"ok"
     assert calls == ["before", "view"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(ct=st.one_of(st.none(), st.text(max_size=30),
+                    st.sampled_from(["application/json; charset=utf-8", " Text/HTML ;q=1",
+                                     'multipart/form-data; boundary="a;b"', ";x=1", ""])))
+def test_request_mimetype_is_the_parsed_main_value(ct: str | None) -> None:
+    from stein import Request
+    from stein.http import parse_options_header
+
+    environ = EnvironBuilder("/").get_environ()
+    environ.pop("CONTENT_TYPE", None)
+    if ct is not None:
+        environ["CONTENT_TYPE"] = ct
+    assert Request(environ).mimetype == parse_options_header(ct)[0].lower()
