@@ -145,8 +145,15 @@ def fuzz_multipart(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
     boundary = fdp.PickValueInList(["b", "----x", "", "é", "a b"])
     body = b"--b\r\nContent-Disposition: form-data; " + fdp.ConsumeBytes(fdp.remaining_bytes())
-    _check(_call(APP, method="POST", body=body, QUERY_STRING="k=form",
-                 CONTENT_TYPE=f'multipart/form-data; boundary="{boundary}"'), {200, 400, 413})
+    ctype = f'multipart/form-data; boundary="{boundary}"'
+    whole = _call(APP, method="POST", body=body, QUERY_STRING="k=form", CONTENT_TYPE=ctype)
+    _check(whole, {200, 400, 413})
+    # The same body with no declared length (a chunked request) takes the streamed path;
+    # both paths must give the same answer.
+    streamed = _call(APP, method="POST", body=body, QUERY_STRING="k=form", CONTENT_TYPE=ctype,
+                     CONTENT_LENGTH="", **{"wsgi.input_terminated": True})
+    if streamed != whole:
+        raise AssertionError(f"streamed multipart gave {streamed}, whole-body gave {whole}")
 
 
 def fuzz_json(data: bytes) -> None:
