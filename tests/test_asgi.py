@@ -60,16 +60,6 @@ def test_call_signature_selects_the_protocol(app: Stein) -> None:
     assert sent[0]["status"] == 200 and sent[1]["body"] == b"hi"
 
 
-def test_uvicorn_auto_detection_sees_asgi() -> None:
-    from uvicorn.config import Config
-
-    app = Stein("detect")
-    cfg = Config(app, lifespan="off")
-    cfg.load()
-    # A sync __call__ reads as ASGI 2 to uvicorn, and app(scope) answers that form.
-    assert cfg.interface == "asgi2"
-
-
 def test_asgi_app_is_wrappable_like_wsgi_app(app: Stein) -> None:
     @app.route("/")
     def index() -> str:

@@ -218,3 +218,36 @@ def test_example_apps_under_the_uvicorn_cli() -> None:
     with uvicorn_cli("--app-dir", "examples/blog", "--factory", "blog:create_app") as base:
         r = httpx.get(base + "/hello", timeout=5)
         assert r.status_code == 200 and r.text == "Hello, World!"
+
+
+def test_uvicorn_detects_the_app_as_asgi3_without_flags() -> None:
+    """With no --interface flag uvicorn calls the app ASGI 3 (no ASGI 2 wrapper), and the
+    app object still answers WSGI calls. Run as the uvicorn CLI runs: uvicorn (and so
+    asyncio) loaded first, then the app's module."""
+    import subprocess
+    import sys
+
+    code = """
+from uvicorn.config import Config
+from stein import Stein
+
+app = Stein("probe")
+
+@app.route("/")
+def index():
+    return "wsgi still works"
+
+config = Config(app, proxy_headers=False)
+config.load()
+assert config.interface == "asgi3", config.interface
+assert config.loaded_app is app
+seen = []
+body = b"".join(app({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "x",
+                     "SERVER_PORT": "80", "wsgi.url_scheme": "http"},
+                    lambda status, headers, exc_info=None: seen.append(status)))
+assert (seen, body) == (["200 OK"], b"wsgi still works"), (seen, body)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

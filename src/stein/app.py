@@ -901,3 +901,21 @@ class Stein(TemplatingMixin, URLBuildingMixin, Scaffold):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _mark_asgi3(call: Callable[..., Any]) -> None:
+    # ASGI servers that detect the interface (uvicorn, hypercorn) call an app ASGI 3 when
+    # its __call__ is a coroutine function, else wrap it as ASGI 2 (a partial and an extra
+    # coroutine per request). Stein.__call__ serves both, so it carries the markers that
+    # asyncio.iscoroutinefunction and (3.12+) inspect.iscoroutinefunction look for. Only
+    # when those modules are loaded already, as every ASGI server has them before it
+    # imports the app: ``import stein`` itself does not pay for importing asyncio.
+    aio = sys.modules.get("asyncio.coroutines")
+    if aio is not None and hasattr(aio, "_is_coroutine"):
+        call._is_coroutine = aio._is_coroutine  # type: ignore[attr-defined]
+    inspect = sys.modules.get("inspect")
+    if inspect is not None and hasattr(inspect, "markcoroutinefunction"):
+        inspect.markcoroutinefunction(call)
+
+
+_mark_asgi3(Stein.__call__)
