@@ -440,3 +440,21 @@ def test_multidict_basics():
     with pytest.raises(BadRequestKeyError) as ei:
         md["zz"]
     assert "zz" in ei.value.description
+
+
+def test_request_data_after_form_posts() -> None:
+    import io
+
+    from stein import Stein, request
+
+    app = Stein(__name__)
+
+    @app.post("/")
+    def echo() -> dict:
+        return {"data": request.data.decode(), "form": request.form.to_dict()}
+
+    c = app.test_client()
+    assert c.post("/", data={"a": "1"}).get_json() == {"data": "a=1", "form": {"a": "1"}}
+    multipart = c.post("/", data={"a": "1", "f": (io.BytesIO(b"x"), "f.txt")}).get_json()
+    assert multipart == {"data": "", "form": {"a": "1"}}
+    assert c.post("/", data=b"raw", content_type="text/plain").get_json()["data"] == "raw"

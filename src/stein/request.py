@@ -555,7 +555,9 @@ class Request:
 
     @property
     def data(self) -> bytes:
-        """The raw body as bytes (empty for form posts, whose body goes to ``form``)."""
+        """The raw body as bytes. For a form post the body is parsed into ``form`` first
+        and the bytes it was parsed from are returned (Werkzeug returns ``b""`` there); a
+        multipart body gives ``b""``."""
         if self.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
             self._load_form_data()
             return self.__dict__.get("_cached_data", b"")  # type: ignore[no-any-return]
