@@ -232,3 +232,32 @@ def test_silent_handler_times_out_instead_of_hanging(app: Stein) -> None:
 
     with pytest.raises(TimeoutError, match="sent nothing within 0.2 s"):
         asyncio.run(talk())
+
+
+def test_http_request_hooks_skip_websockets_and_teardown_runs(app: Stein) -> None:
+    calls: list[str] = []
+
+    @app.before_request
+    def before() -> None:
+        calls.append("before")
+
+    @app.after_request
+    def after(resp: Any) -> Any:
+        calls.append("after")
+        return resp
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        calls.append("teardown")
+
+    @app.websocket("/echo")
+    async def echo(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send("ready")
+
+    async def talk() -> str | bytes:
+        async with connect(app, "/echo") as ws:
+            return await ws.receive()
+
+    assert asyncio.run(talk()) == "ready"
+    assert calls == ["teardown"]
