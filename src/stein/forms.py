@@ -92,14 +92,44 @@ def _form_too_large(size: int | None, limit: int) -> RequestEntityTooLarge:
     )
 
 
-def read_exactly(wsgi_input: Any, data: bytes, length: int) -> bytes:
-    """Finish reading ``length`` bytes after a short read ``data`` (servers may hand back
-    less than asked); the input ending first is a 400 (client went away)."""
-    while len(data) < length:
-        more = wsgi_input.read(length - len(data))
-        if not more:
-            raise ClientDisconnected("The client sent less data than Content-Length announced.")
-        data += more
+def direct_length(request: Request) -> int | None:
+    """The declared body length when the body may be read straight from ``wsgi.input`` in
+    one call: a plain-digit Content-Length, under WSGI, with the input untouched (no
+    ``request.stream`` made, nothing cached). ``None`` otherwise: chunked, ASGI, or a stream
+    already in use, which go through the bounded stream."""
+    env = request.environ
+    cl = env.get("CONTENT_LENGTH")
+    if cl and cl.isdigit() and cl.isascii() and env.get("wsgi.input") is not None \
+            and "stein.asgi.receive" not in env:
+        rd = request.__dict__
+        if "stream" not in rd and "_cached_data" not in rd:
+            return int(cl)
+    return None
+
+
+def read_body(wsgi_input: Any, length: int) -> bytes:
+    """Up to ``length`` bytes in one read, finished when the server hands back less than
+    asked (servers may); fewer only when the input ends first."""
+    data = wsgi_input.read(length) if length else b""
+    if len(data) < length:
+        chunks = [data]
+        got = len(data)
+        while got < length:
+            more = wsgi_input.read(length - got)
+            if not more:
+                break
+            chunks.append(more)
+            got += len(more)
+        data = b"".join(chunks)
+    return data  # type: ignore[no-any-return]
+
+
+def read_exactly(wsgi_input: Any, length: int) -> bytes:
+    """``length`` bytes (see :func:`read_body`); the input ending first is a 400 (the
+    client went away)."""
+    data = read_body(wsgi_input, length)
+    if len(data) < length:
+        raise ClientDisconnected("The client sent less data than Content-Length announced.")
     return data
 
 
@@ -153,23 +183,14 @@ def parse_urlencoded(request: Request) -> ImmutableMultiDict:
         if limit is not None and len(data) > limit:
             raise _form_too_large(len(data), limit)
     else:
-        env = request.environ
-        cl = env.get("CONTENT_LENGTH")
-        wsgi_input = env.get("wsgi.input")
-        if cl and cl.isdigit() and cl.isascii() and wsgi_input is not None \
-                and "stream" not in rd and "stein.asgi.receive" not in env:
+        n = direct_length(request)
+        if n is None or (max_length is not None and n > max_length) or \
+                (limit is not None and n > limit):
+            data = _read_form_body(request, max_length, limit)  # or the right 413
+        else:
             # The usual form post: a declared length within every limit is read straight
             # from the server's input in one call, with no bounded stream object built.
-            n = int(cl)
-            if (max_length is not None and n > max_length) or (limit is not None and n > limit):
-                data = _read_form_body(request, max_length, limit)  # raises the right 413
-            else:
-                data = wsgi_input.read(n)
-                if len(data) != n:
-                    data = read_exactly(wsgi_input, data, n)
-                rd["_cached_data"] = data
-        else:
-            data = _read_form_body(request, max_length, limit)
+            data = rd["_cached_data"] = read_exactly(request.environ["wsgi.input"], n)
     return parse_qs_multidict(data, request.parameter_storage_class, "form data", max_fields)  # type: ignore[no-any-return]
 
 

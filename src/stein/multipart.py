@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .datastructures import FileStorage, Headers, ImmutableMultiDict, multidict_from_pairs
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
+from .forms import direct_length, read_body
 from .http import parse_options_header
 
 if TYPE_CHECKING:
@@ -606,31 +607,15 @@ def _whole_body(request: Request, spool_max_size: int) -> tuple[bytes, bool] | N
         if "stein.asgi.body" not in env:
             return None  # not pre-read (a stream_body view, or a 413 from the header)
         return request.stream.read(), True  # 413/400 as the stream would give them
-    cl = env.get("CONTENT_LENGTH")
-    wsgi_input = env.get("wsgi.input")
-    rd = request.__dict__
-    if not (cl and cl.isdigit() and cl.isascii()) or wsgi_input is None \
-            or "stream" in rd or "_cached_data" in rd:
-        return None
-    n = int(cl)
-    if n > spool_max_size + CHUNK_SIZE:
+    n = direct_length(request)
+    if n is None or n > spool_max_size + CHUNK_SIZE:
         return None
     max_length = request.max_content_length
     if max_length is not None and n > max_length:
         return None  # request.stream answers 413 before reading
-    data = wsgi_input.read(n) if n else b""
-    if len(data) < n:  # servers may hand back less than asked
-        chunks = [data]
-        got = len(data)
-        while got < n:
-            more = wsgi_input.read(n - got)
-            if not more:
-                break
-            chunks.append(more)
-            got += len(more)
-        data = b"".join(chunks)
+    data = read_body(env["wsgi.input"], n)
     # The input is used up, as after the streamed parse: request.stream gives nothing more.
-    rd["stream"] = io.BytesIO()
+    request.__dict__["stream"] = io.BytesIO()
     return data, len(data) >= n
 
 

@@ -523,23 +523,17 @@ class Request:
                 self._load_form_data()
                 data = self.__dict__.get("_cached_data")
             if data is None:
-                env = self.environ
-                cl = env.get("CONTENT_LENGTH")
-                wsgi_input = env.get("wsgi.input")
-                if cache and cl and cl.isdigit() and cl.isascii() and wsgi_input is not None \
-                        and "stream" not in self.__dict__ and "stein.asgi.receive" not in env:
+                n = _forms.direct_length(self) if cache else None
+                if n is not None:
                     # A declared length (the usual body): checked against MAX_CONTENT_LENGTH,
                     # then read in one call with no bounded stream object in between.
-                    n = int(cl)
                     limit = self.max_content_length
                     if limit is not None and n > limit:
                         raise RequestEntityTooLarge(
                             f"The request body is {n} bytes; the limit is {limit} bytes."
                         )
-                    data = wsgi_input.read(n) if n else b""
-                    if len(data) != n:
-                        data = _forms.read_exactly(wsgi_input, data, n)
-                    self.__dict__["_cached_data"] = data
+                    data = self.__dict__["_cached_data"] = _forms.read_exactly(
+                        self.environ["wsgi.input"], n)
                     return data.decode("utf-8", "replace") if as_text else data
                 fresh = "stream" not in self.__dict__
                 data = self.stream.read()
