@@ -584,18 +584,18 @@ class Stein(TemplatingMixin, URLBuildingMixin, Scaffold):
                 not self.after_request_funcs and ctx._session is None and \
                 ctx._after_request_functions is None and "HTTP_COOKIE" not in environ and \
                 request.method != "HEAD":
-            if cls is str:
-                data = rv.encode()
-                start_response("200 OK", [_HTML_CONTENT_TYPE, ("Content-Length", str(len(data)))])
-                ctx._body = [data]
-                return None
             json = self.json
-            if json.__class__ is DefaultJSONProvider:
+            if cls is str:
+                data, ctype = rv.encode(), _HTML_CONTENT_TYPE
+            elif json.__class__ is DefaultJSONProvider:
                 data = json._fast_dumps(rv, (json.compact is None and self.config["DEBUG"])
                                         or json.compact is False)
-                start_response("200 OK", [_JSON_CONTENT_TYPE, ("Content-Length", str(len(data)))])
-                ctx._body = [data]
-                return None
+                ctype = _JSON_CONTENT_TYPE
+            else:
+                return self.finalize_request(rv)
+            start_response("200 OK", [ctype, ("Content-Length", str(len(data)))])
+            ctx._body = [data]
+            return None
         return self.finalize_request(rv)
 
     def _end_request(self, ctx: RequestContext, error: BaseException | None,

@@ -308,10 +308,11 @@ def _lookup_request() -> Request:
 
 
 def _lookup_session() -> Any:
-    try:
-        return _cv_request.get().session
-    except LookupError:
-        raise RuntimeError(_no_req_msg) from None
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_req_msg)
+    s = ctx._session  # once open, skip the ``session`` property
+    return s if s is not None else ctx.session
 
 
 def _lookup_app() -> Stein:
@@ -367,32 +368,18 @@ class _SessionProxy(_FastProxy):
     def __getattribute__(self, name: str) -> Any:
         if name in _proxy_own_names:
             return object.__getattribute__(self, name)
-        ctx = _cv_request.get(None)
-        if ctx is None:
-            raise RuntimeError(_no_req_msg)
-        s = ctx._session
-        return getattr(s if s is not None else ctx.session, name)
+        return getattr(_lookup_session(), name)
 
+    # Item access and ``in`` call the lookup directly: through ``self._lookup`` they would
+    # pay the attribute hook above first.
     def __getitem__(self, key: Any) -> Any:
-        ctx = _cv_request.get(None)
-        if ctx is None:
-            raise RuntimeError(_no_req_msg)
-        s = ctx._session
-        return (s if s is not None else ctx.session)[key]
+        return _lookup_session()[key]
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        ctx = _cv_request.get(None)
-        if ctx is None:
-            raise RuntimeError(_no_req_msg)
-        s = ctx._session
-        (s if s is not None else ctx.session)[key] = value
+        _lookup_session()[key] = value
 
     def __contains__(self, key: Any) -> bool:
-        ctx = _cv_request.get(None)
-        if ctx is None:
-            raise RuntimeError(_no_req_msg)
-        s = ctx._session
-        return key in (s if s is not None else ctx.session)
+        return key in _lookup_session()
 
 
 _proxy_own_names = frozenset(dir(_RequestProxy)) | frozenset(dir(_SessionProxy))

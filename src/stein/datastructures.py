@@ -52,11 +52,7 @@ class MultiDict(dict):  # type: ignore[type-arg]
             if mapping._multi:
                 self._multi = {k: list(vs) for k, vs in mapping._multi.items()}
         elif isinstance(mapping, Mapping):
-            for k, v in mapping.items():
-                if isinstance(v, (list, tuple)):
-                    _fill(self, [(k, x) for x in v])
-                else:
-                    _fill(self, [(k, v)])
+            _fill_mapping(self, mapping)
         else:
             _fill(self, mapping)
 
@@ -197,11 +193,7 @@ class MultiDict(dict):  # type: ignore[type-arg]
         if isinstance(mapping, MultiDict):
             _fill(self, list(mapping.items(multi=True)))
         elif isinstance(mapping, Mapping):
-            for k, v in mapping.items():
-                if isinstance(v, (list, tuple)):
-                    _fill(self, [(k, x) for x in v])
-                else:
-                    _fill(self, [(k, v)])
+            _fill_mapping(self, mapping)
         else:
             _fill(self, mapping)
         _fill(self, list(kwargs.items()))
@@ -292,6 +284,15 @@ def _fill(md: MultiDict, pairs: Iterable[tuple[Any, Any]]) -> None:
             m[k] = [dict.__getitem__(md, k), v]
         else:
             vs.append(v)
+
+
+def _fill_mapping(md: MultiDict, mapping: Mapping[Any, Any]) -> None:
+    """Add a plain mapping's items to ``md``; a list or tuple value adds each of its items."""
+    for k, v in mapping.items():
+        if isinstance(v, (list, tuple)):
+            _fill(md, [(k, x) for x in v])
+        else:
+            _fill(md, [(k, v)])
 
 
 def multidict_from_pairs(cls: type[MultiDict], pairs: list[tuple[Any, Any]]) -> Any:
