@@ -574,6 +574,19 @@ def _echo_app() -> Stein:
 _APP = _echo_app()
 
 
+def _grouped(pairs: list[Any], values: bool = False) -> list[Any]:
+    """``pairs`` reordered so that equal keys sit together, keys in first-seen order."""
+    by_key: dict[Any, list[Any]] = {}
+    for k, v in pairs:
+        by_key.setdefault(k, []).append(v if values else (k, v))
+    return [item for items in by_key.values() for item in items]
+
+
+# A repeated field name with another between them (found by hypothesis).
+@example(case=(b'--0\r\nContent-Disposition: form-data; name="\xc3\xa9"\r\n\r\n\r\n'
+               b'--0\r\nContent-Disposition: form-data; name="a"\r\n\r\n\r\n'
+               b'--0\r\nContent-Disposition: form-data; name="\xc3\xa9"\r\n\r\n\r\n--0--',
+               b"0"), max_memory=None, max_parts=None, quoted=False)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=bodies(), max_memory=st.sampled_from([None, 5, 40]),
        max_parts=st.sampled_from([None, 1, 2]), quoted=st.booleans())
@@ -595,9 +608,11 @@ def test_app_paths_agree(case: tuple[bytes, bytes], max_memory: int | None,
     if expected[0] == "ok":
         assert answers[0][0] == 200
         got = json.loads(answers[0][1])
-        assert [tuple(kv) for kv in got["form"]] == expected[1]
+        # items(multi=True) lists a key's values together, in the order the key first
+        # appeared (as Werkzeug's MultiDict does), so group the reference's list the same way.
+        assert [tuple(kv) for kv in got["form"]] == _grouped(expected[1])
         assert [(k, fn, [tuple(h) for h in hs], bytes.fromhex(d))
                 for k, fn, hs, d in got["files"]] == \
-            [(k, fn, hs, d) for k, fn, hs, d in expected[2]]
+            _grouped([(k, (k, fn, hs, d)) for k, fn, hs, d in expected[2]], values=True)
     else:
         assert answers[0][0] == expected[1]
