@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(STAMP): $(BIN)/python pyproject.toml setup.py src/stein/_speedups.c
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
@@ -18,8 +18,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests examples bench
 	$(BIN)/mypy
 
+# The request-handling tests run a second time on the pure-Python code paths, which a
+# machine without a C compiler uses instead of stein/_speedups.c (STEIN_NO_SPEEDUPS=1).
+PURE_PYTHON_TESTS := tests/test_speedups.py tests/test_ctx.py tests/test_wrappers.py \
+	tests/test_http.py tests/test_form_fastpath.py tests/test_datastructures.py \
+	tests/test_limits.py tests/test_bad_input.py tests/test_properties.py tests/test_app.py \
+	tests/test_dispatch_fastpath.py tests/test_asgi.py tests/test_asgi_fastpath.py \
+	tests/test_sessions.py tests/test_uploads.py tests/test_multipart_diff.py \
+	tests/test_testing.py tests/test_views.py tests/test_blueprints.py
+
 test: lint docs chromium postgres redis openapi-assets
 	$(BIN)/pytest
+	STEIN_NO_SPEEDUPS=1 $(BIN)/pytest $(PURE_PYTHON_TESTS)
 
 # The docs site; --strict turns every MkDocs warning (broken link, missing page) into an error.
 docs: $(STAMP)

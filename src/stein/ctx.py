@@ -13,6 +13,8 @@ from contextvars import ContextVar, Token
 from functools import update_wrapper
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from ._accel import speedups
+
 if TYPE_CHECKING:
     from .app import Stein
     from .wrappers import Request, Response
@@ -218,21 +220,18 @@ class RequestContext:
             return "<RequestContext>"
 
 
-class _Proxy:
-    """Forwards every operation to the object ``lookup()`` returns at the time of use."""
+class _ProxyOps:
+    """What a context proxy forwards besides attribute reads: item access, iteration,
+    comparison, calls, ``repr`` and ``isinstance``. A mixin; the class that mixes it in
+    provides ``_lookup``, ``_proxy_name`` and the attribute read itself."""
 
-    __slots__ = ("_lookup", "__wrapped_name")
-
-    def __init__(self, lookup: Callable[[], Any], name: str) -> None:
-        object.__setattr__(self, "_lookup", lookup)
-        object.__setattr__(self, "_Proxy__wrapped_name", name)
+    __slots__ = ()
+    _lookup: Callable[[], Any]
+    _proxy_name: str
 
     def _get_current_object(self) -> Any:
         """The real object behind the proxy (to pass to another thread, or compare)."""
         return self._lookup()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._lookup(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._lookup(), name, value)
@@ -280,7 +279,7 @@ class _Proxy:
         try:
             return repr(self._lookup())
         except RuntimeError:
-            return f"<unbound proxy {self.__wrapped_name}>"
+            return f"<unbound proxy {self._proxy_name}>"
 
     def __str__(self) -> str:
         return str(self._lookup())
@@ -298,6 +297,19 @@ class _Proxy:
             return type(self._lookup())
         except RuntimeError:
             return _Proxy
+
+
+class _Proxy(_ProxyOps):
+    """Forwards every operation to the object ``lookup()`` returns at the time of use."""
+
+    __slots__ = ("_lookup", "_proxy_name")
+
+    def __init__(self, lookup: Callable[[], Any], name: str) -> None:
+        object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(self, "_proxy_name", name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lookup(), name)
 
 
 def _lookup_request() -> Request:
@@ -359,19 +371,12 @@ class _RequestProxy(_FastProxy):
         return getattr(ctx.request, name)
 
 
-class _SessionProxy(_FastProxy):
-    """The ``session`` proxy: attribute and item access reach the open session directly
-    (``session.get``, ``session[k] = v``), opening it on first use as ``ctx.session`` does."""
+class _SessionItems:
+    """Item access and ``in`` for the ``session`` proxy: straight to the lookup, which
+    through ``self._lookup`` would pay the attribute hook first."""
 
     __slots__ = ()
 
-    def __getattribute__(self, name: str) -> Any:
-        if name in _proxy_own_names:
-            return object.__getattribute__(self, name)
-        return getattr(_lookup_session(), name)
-
-    # Item access and ``in`` call the lookup directly: through ``self._lookup`` they would
-    # pay the attribute hook above first.
     def __getitem__(self, key: Any) -> Any:
         return _lookup_session()[key]
 
@@ -382,13 +387,44 @@ class _SessionProxy(_FastProxy):
         return key in _lookup_session()
 
 
+class _SessionProxy(_SessionItems, _FastProxy):
+    """The ``session`` proxy: attribute and item access reach the open session directly
+    (``session.get``, ``session[k] = v``), opening it on first use as ``ctx.session`` does."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _proxy_own_names:
+            return object.__getattribute__(self, name)
+        return getattr(_lookup_session(), name)
+
+
 _proxy_own_names = frozenset(dir(_RequestProxy)) | frozenset(dir(_SessionProxy))
 
+if speedups is not None:
+    # The same proxies with the attribute read done in C (stein/_speedups.c): the context
+    # variable, the context's attribute and the final getattr without a Python frame.
+    _ContextProxy: Any = speedups.ContextProxy
 
-request: Request = cast("Request", _RequestProxy(_lookup_request, "request"))
-session: Any = _SessionProxy(_lookup_session, "session")
-current_app: Stein = cast("Stein", _FastProxy(_lookup_app, "current_app"))
-g: _AppCtxGlobals = cast(_AppCtxGlobals, _FastProxy(_lookup_g, "g"))
+    class _CProxy(_ContextProxy, _ProxyOps):
+        __slots__ = ()
+
+    class _CSessionProxy(_ContextProxy, _SessionItems, _ProxyOps):
+        __slots__ = ()
+
+    _c_own_names = frozenset(dir(_CProxy)) | frozenset(dir(_CSessionProxy))
+    request: Request = cast("Request", _CProxy(
+        _lookup_request, "request", _c_own_names, _cv_request, "request", _no_req_msg))
+    session: Any = _CSessionProxy(_lookup_session, "session", _c_own_names)
+    current_app: Stein = cast("Stein", _CProxy(
+        _lookup_app, "current_app", _c_own_names, _cv_app, "app", _no_app_msg))
+    g: _AppCtxGlobals = cast(_AppCtxGlobals, _CProxy(
+        _lookup_g, "g", _c_own_names, _cv_app, "g", _no_app_msg))
+else:
+    request = cast("Request", _RequestProxy(_lookup_request, "request"))
+    session = _SessionProxy(_lookup_session, "session")
+    current_app = cast("Stein", _FastProxy(_lookup_app, "current_app"))
+    g = cast(_AppCtxGlobals, _FastProxy(_lookup_g, "g"))
 
 
 def has_request_context() -> bool:

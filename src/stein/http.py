@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
+from ._accel import speedups
 from .datastructures import ImmutableMultiDict, MultiDict, multidict_from_pairs
 from .exceptions import BadRequest
 
@@ -116,6 +117,9 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
     return out
 
 
+fill_plain_qs = speedups.fill_plain_qs if speedups is not None else None
+
+
 def parse_qs_multidict(qs: str | bytes, cls: type[MultiDict] = ImmutableMultiDict,
                        what: str = "query string", max_fields: int | None = None) -> Any:
     """:func:`parse_qsl` into a ``cls`` MultiDict (same pairs, same errors).
@@ -126,6 +130,13 @@ def parse_qs_multidict(qs: str | bytes, cls: type[MultiDict] = ImmutableMultiDic
     """
     if not qs:
         return dict.__new__(cls) if cls is ImmutableMultiDict or cls is MultiDict else cls()
+    if fill_plain_qs is not None and (cls is ImmutableMultiDict or cls is MultiDict):
+        # The split below in C, escapes and UTF-8 included; it leaves repeated keys, bad
+        # input and too many fields to the general path.
+        md = dict.__new__(cls)
+        if fill_plain_qs(qs, md, max_fields):
+            return md
+        return multidict_from_pairs(cls, parse_qsl(qs, what, max_fields))
     if isinstance(qs, bytes):
         plain = qs.isascii() and b"%" not in qs
         text = qs.decode("ascii") if plain else ""

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from . import forms as _forms
+from ._accel import speedups
 from .ctx import _cv_app
 from .datastructures import (
     CombinedMultiDict,
@@ -55,6 +56,16 @@ class cached_property:
             return self
         value = obj.__dict__[self.name] = self.fn(obj)
         return value
+
+
+_PyCachedProperty = cached_property
+if speedups is not None:
+    # The same descriptor in C: the first read of request.args, .form, .headers... skips
+    # a Python-level __get__ call.
+    cached_property = speedups.cached_property  # type: ignore[misc]
+
+
+_fill_plain_qs = speedups.fill_plain_qs if speedups is not None else None
 
 
 def _wsgi_decode(s: str) -> str:
@@ -433,6 +444,11 @@ class Request:
         else:  # _form_limit inlined: one config read per query string
             limit = actx.app.config.get("MAX_FORM_PARTS", self.max_form_fields)
             limit = self.max_form_fields if limit is None else int(limit)
+        if _fill_plain_qs is not None and self.parameter_storage_class is ImmutableMultiDict:
+            # parse_qs_multidict's first step, without the call in between.
+            md = dict.__new__(ImmutableMultiDict)
+            if _fill_plain_qs(qs, md, limit):
+                return md  # type: ignore[no-any-return]
         return parse_qs_multidict(qs, self.parameter_storage_class, "query string", limit)
 
     def _app_config(self, key: str, default: Any = None) -> Any:
@@ -575,6 +591,11 @@ class Request:
     @cached_property
     def form(self) -> ImmutableMultiDict:
         """Form fields of a urlencoded or multipart body."""
+        if self.environ.get("CONTENT_TYPE") == "application/x-www-form-urlencoded":
+            # _load_form_data's first case, without the call in between.
+            form = _forms.parse_urlencoded(self)
+            self.__dict__["files"] = dict.__new__(ImmutableMultiDict)
+            return form
         self._load_form_data()
         return self.__dict__["form"]  # type: ignore[no-any-return]
 

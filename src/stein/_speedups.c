@@ -1,0 +1,485 @@
+/* stein._speedups: optional C versions of three per-request hot spots.
+ *
+ * Every function here has a pure-Python twin that Stein uses when this module is not
+ * built (or when STEIN_NO_SPEEDUPS is set); tests/test_speedups.py checks that both give
+ * the same answers. Nothing here adds behaviour:
+ *
+ *   ContextProxy     attribute reads of the ``request``/``session``/``g``/``current_app``
+ *                    proxies (stein.ctx), without a Python-level __getattribute__ call;
+ *   cached_property  the lazy, cached request attributes (stein.request);
+ *   fill_plain_qs    the common query string / urlencoded body split into a dict
+ *                    (stein.http.parse_qs_multidict).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+/* ------------------------------------------------------------------------------------ */
+/* ContextProxy                                                                          */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *lookup;   /* () -> the current object; used when cv is None */
+    PyObject *name;     /* what the proxy stands for, for repr */
+    PyObject *own;      /* frozenset of names resolved on the proxy itself */
+    PyObject *cv;       /* ContextVar holding a context, or None */
+    PyObject *attr;     /* the context's attribute that is the current object */
+    PyObject *message;  /* RuntimeError text when the ContextVar is unset */
+} ContextProxy;
+
+static PyObject *
+proxy_current(ContextProxy *self)
+{
+    if (self->cv == Py_None) {
+        return PyObject_CallNoArgs(self->lookup);
+    }
+    PyObject *ctx;
+    if (PyContextVar_Get(self->cv, NULL, &ctx) < 0) {
+        return NULL;
+    }
+    if (ctx == NULL) {
+        PyErr_SetObject(PyExc_RuntimeError, self->message);
+        return NULL;
+    }
+    PyObject *obj = PyObject_GetAttr(ctx, self->attr);
+    Py_DECREF(ctx);
+    return obj;
+}
+
+static PyObject *
+proxy_getattro(ContextProxy *self, PyObject *name)
+{
+    int own = PySet_Contains(self->own, name);
+    if (own != 0) {
+        return own < 0 ? NULL : PyObject_GenericGetAttr((PyObject *)self, name);
+    }
+    PyObject *obj = proxy_current(self);
+    if (obj == NULL) {
+        return NULL;
+    }
+    PyObject *rv = PyObject_GetAttr(obj, name);
+    Py_DECREF(obj);
+    return rv;
+}
+
+static PyObject *
+proxy_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"lookup", "name", "own_names", "cv", "attr", "message", NULL};
+    PyObject *lookup, *name, *own, *cv = Py_None, *attr = Py_None, *message = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO!|OOO:ContextProxy", kwlist, &lookup,
+                                     &name, &PyFrozenSet_Type, &own, &cv, &attr, &message)) {
+        return NULL;
+    }
+    if (cv != Py_None && !PyContextVar_CheckExact(cv)) {
+        PyErr_SetString(PyExc_TypeError, "cv must be a ContextVar or None");
+        return NULL;
+    }
+    if (cv != Py_None && !PyUnicode_Check(attr)) {
+        PyErr_SetString(PyExc_TypeError, "attr must be a str when cv is given");
+        return NULL;
+    }
+    ContextProxy *self = (ContextProxy *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->lookup = Py_NewRef(lookup);
+    self->name = Py_NewRef(name);
+    self->own = Py_NewRef(own);
+    self->cv = Py_NewRef(cv);
+    self->attr = Py_NewRef(attr);
+    self->message = Py_NewRef(message);
+    return (PyObject *)self;
+}
+
+static int
+proxy_traverse(ContextProxy *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->lookup);
+    Py_VISIT(self->name);
+    Py_VISIT(self->own);
+    Py_VISIT(self->cv);
+    Py_VISIT(self->attr);
+    Py_VISIT(self->message);
+    return 0;
+}
+
+static int
+proxy_clear(ContextProxy *self)
+{
+    Py_CLEAR(self->lookup);
+    Py_CLEAR(self->name);
+    Py_CLEAR(self->own);
+    Py_CLEAR(self->cv);
+    Py_CLEAR(self->attr);
+    Py_CLEAR(self->message);
+    return 0;
+}
+
+static void
+proxy_dealloc(ContextProxy *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    proxy_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef proxy_members[] = {
+    {"_lookup", T_OBJECT, offsetof(ContextProxy, lookup), READONLY,
+     "The function that returns the current object."},
+    {"_proxy_name", T_OBJECT, offsetof(ContextProxy, name), READONLY,
+     "What the proxy stands for."},
+    {NULL},
+};
+
+static PyType_Slot proxy_slots[] = {
+    {Py_tp_doc, "Base of the context proxies: attribute reads go to the current object, "
+                "found in C. ContextProxy(lookup, name, own_names, cv=None, attr=None, "
+                "message=None)."},
+    {Py_tp_new, proxy_new},
+    {Py_tp_getattro, proxy_getattro},
+    {Py_tp_traverse, proxy_traverse},
+    {Py_tp_clear, proxy_clear},
+    {Py_tp_dealloc, proxy_dealloc},
+    {Py_tp_members, proxy_members},
+    {0, NULL},
+};
+
+static PyType_Spec proxy_spec = {
+    .name = "stein._speedups.ContextProxy",
+    .basicsize = sizeof(ContextProxy),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = proxy_slots,
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* cached_property                                                                       */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *fn;
+    PyObject *name;
+    PyObject *doc;
+} CachedProperty;
+
+static PyObject *
+cp_get(CachedProperty *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None) {
+        return Py_NewRef(self);
+    }
+    PyObject *value = PyObject_CallOneArg(self->fn, obj);
+    if (value == NULL) {
+        return NULL;
+    }
+    /* A non-data descriptor: the generic setattr stores in the instance __dict__, which
+       later reads find before this descriptor. */
+    if (PyObject_GenericSetAttr(obj, self->name, value) < 0) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    return value;
+}
+
+static PyObject *
+cp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *fn;
+    if (!PyArg_ParseTuple(args, "O:cached_property", &fn)) {
+        return NULL;
+    }
+    if (kwds != NULL && PyDict_GET_SIZE(kwds)) {
+        PyErr_SetString(PyExc_TypeError, "cached_property() takes no keyword arguments");
+        return NULL;
+    }
+    PyObject *name = PyObject_GetAttrString(fn, "__name__");
+    if (name == NULL) {
+        return NULL;
+    }
+    if (!PyUnicode_Check(name)) {
+        Py_DECREF(name);
+        PyErr_SetString(PyExc_TypeError, "cached_property needs a function with a str __name__");
+        return NULL;
+    }
+    PyObject *doc = PyObject_GetAttrString(fn, "__doc__");
+    if (doc == NULL) {
+        Py_DECREF(name);
+        return NULL;
+    }
+    CachedProperty *self = (CachedProperty *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(name);
+        Py_DECREF(doc);
+        return NULL;
+    }
+    self->fn = Py_NewRef(fn);
+    self->name = name;
+    self->doc = doc;
+    return (PyObject *)self;
+}
+
+static int
+cp_traverse(CachedProperty *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->fn);
+    Py_VISIT(self->name);
+    Py_VISIT(self->doc);
+    return 0;
+}
+
+static int
+cp_clear(CachedProperty *self)
+{
+    Py_CLEAR(self->fn);
+    Py_CLEAR(self->name);
+    Py_CLEAR(self->doc);
+    return 0;
+}
+
+static void
+cp_dealloc(CachedProperty *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    cp_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef cp_members[] = {
+    {"fn", T_OBJECT, offsetof(CachedProperty, fn), READONLY, "The wrapped function."},
+    {"name", T_OBJECT, offsetof(CachedProperty, name), READONLY, "The attribute name."},
+    {"__doc__", T_OBJECT, offsetof(CachedProperty, doc), READONLY, NULL},
+    {NULL},
+};
+
+static PyType_Slot cp_slots[] = {
+    {Py_tp_new, cp_new},
+    {Py_tp_descr_get, cp_get},
+    {Py_tp_traverse, cp_traverse},
+    {Py_tp_clear, cp_clear},
+    {Py_tp_dealloc, cp_dealloc},
+    {Py_tp_members, cp_members},
+    {0, NULL},
+};
+
+static PyType_Spec cp_spec = {
+    .name = "stein._speedups.cached_property",
+    .basicsize = sizeof(CachedProperty),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = cp_slots,
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* fill_plain_qs                                                                         */
+
+static int
+hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* One key or value: '+' is a space, %XX a byte, the bytes strict UTF-8. Returns NULL
+   with no exception set when the component needs the general parser (a bad escape or bad
+   UTF-8, which it reports as a 400). */
+static PyObject *
+decode_component(const unsigned char *s, Py_ssize_t n, char *buf)
+{
+    int plain = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '%' || c == '+' || c >= 0x80) {
+            plain = 0;
+            break;
+        }
+    }
+    if (plain) {
+        /* ASCII: a compact str straight from the bytes, no codec. */
+        PyObject *rv = PyUnicode_New(n, 127);
+        if (rv != NULL) {
+            memcpy(PyUnicode_DATA(rv), s, (size_t)n);
+        }
+        return rv;
+    }
+    Py_ssize_t m = 0;
+    unsigned char high = 0;  /* any byte >= 0x80 seen: UTF-8 to check */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '+') {
+            buf[m++] = ' ';
+        }
+        else if (c == '%') {
+            if (i + 2 >= n) return NULL;  /* fewer than two characters follow */
+            int hi = hexval(s[i + 1]);
+            int lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0) return NULL;
+            c = (unsigned char)(hi * 16 + lo);
+            high |= c;
+            buf[m++] = (char)c;
+            i += 2;
+        }
+        else {
+            high |= c;
+            buf[m++] = (char)c;
+        }
+    }
+    if (!(high & 0x80)) {
+        PyObject *rv = PyUnicode_New(m, 127);
+        if (rv != NULL) {
+            memcpy(PyUnicode_DATA(rv), buf, (size_t)m);
+        }
+        return rv;
+    }
+    PyObject *rv = PyUnicode_DecodeUTF8(buf, m, "strict");
+    if (rv == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+        PyErr_Clear();
+    }
+    return rv;
+}
+
+/* fill_plain_qs(data, into, max_fields) -> bool
+ *
+ * Split a query string or urlencoded body (str of one byte per character, as PEP 3333
+ * gives it, or bytes) on '&' and '=' into the empty dict (or dict subclass) ``into``,
+ * bypassing any __setitem__ override. True when done; False, with ``into`` in an
+ * unspecified state, when the general parser must decide: more than ``max_fields``
+ * parts, a repeated key, a bad escape or bad UTF-8. */
+static PyObject *
+fill_plain_qs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "fill_plain_qs(data, into, max_fields)");
+        return NULL;
+    }
+    PyObject *data = args[0], *into = args[1], *maxobj = args[2];
+    const unsigned char *s;
+    Py_ssize_t n;
+    if (PyBytes_Check(data)) {
+        s = (const unsigned char *)PyBytes_AS_STRING(data);
+        n = PyBytes_GET_SIZE(data);
+    }
+    else if (PyUnicode_Check(data)) {
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(data) < 0) return NULL;
+#endif
+        if (PyUnicode_KIND(data) != PyUnicode_1BYTE_KIND) Py_RETURN_FALSE;
+        s = PyUnicode_1BYTE_DATA(data);
+        n = PyUnicode_GET_LENGTH(data);
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError, "data must be str or bytes");
+        return NULL;
+    }
+    if (!PyDict_Check(into)) {
+        PyErr_SetString(PyExc_TypeError, "into must be a dict");
+        return NULL;
+    }
+    if (n == 0) {
+        Py_RETURN_TRUE;  /* no pairs, whatever the bound */
+    }
+    if (maxobj != Py_None) {
+        Py_ssize_t max_fields = PyLong_AsSsize_t(maxobj);
+        if (max_fields == -1 && PyErr_Occurred()) return NULL;
+        Py_ssize_t parts = 1;
+        const unsigned char *p = s, *end = s + n;
+        while ((p = memchr(p, '&', (size_t)(end - p))) != NULL) {
+            parts++;
+            p++;
+        }
+        if (parts > max_fields) Py_RETURN_FALSE;
+    }
+    char small[256];
+    char *buf = n <= (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc((size_t)n);
+    if (buf == NULL) return PyErr_NoMemory();
+    PyObject *result = Py_True;
+    Py_ssize_t start = 0;
+    while (start <= n) {
+        const unsigned char *amp = memchr(s + start, '&', (size_t)(n - start));
+        Py_ssize_t stop = amp ? (Py_ssize_t)(amp - s) : n;
+        if (stop > start) {  /* an empty part is skipped, as the general parser does */
+            const unsigned char *eq = memchr(s + start, '=', (size_t)(stop - start));
+            Py_ssize_t kend = eq ? (Py_ssize_t)(eq - s) : stop;
+            Py_ssize_t vstart = eq ? kend + 1 : stop;
+            PyObject *k = decode_component(s + start, kend - start, buf);
+            if (k == NULL) {
+                result = PyErr_Occurred() ? NULL : Py_False;
+                break;
+            }
+            PyObject *v = decode_component(s + vstart, stop - vstart, buf);
+            if (v == NULL) {
+                Py_DECREF(k);
+                result = PyErr_Occurred() ? NULL : Py_False;
+                break;
+            }
+            /* One lookup: setdefault leaves the dict as it was when the key repeats. */
+            Py_ssize_t before = PyDict_GET_SIZE(into);
+            PyObject *had = PyDict_SetDefault(into, k, v);
+            int repeated = had != NULL && PyDict_GET_SIZE(into) == before;
+            Py_DECREF(k);
+            Py_DECREF(v);
+            if (had == NULL) {
+                result = NULL;
+                break;
+            }
+            if (repeated) {  /* the general path keeps every value of a repeated key */
+                result = Py_False;
+                break;
+            }
+        }
+        start = stop + 1;
+    }
+    if (buf != small) PyMem_Free(buf);
+    return Py_XNewRef(result);
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+static PyMethodDef module_methods[] = {
+    {"fill_plain_qs", (PyCFunction)(void (*)(void))fill_plain_qs, METH_FASTCALL,
+     "fill_plain_qs(data, into, max_fields) -> bool: split a query string into a dict."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+module_exec(PyObject *m)
+{
+    PyObject *proxy = PyType_FromModuleAndSpec(m, &proxy_spec, NULL);
+    if (proxy == NULL || PyModule_AddObject(m, "ContextProxy", proxy) < 0) {
+        Py_XDECREF(proxy);
+        return -1;
+    }
+    PyObject *cp = PyType_FromModuleAndSpec(m, &cp_spec, NULL);
+    if (cp == NULL || PyModule_AddObject(m, "cached_property", cp) < 0) {
+        Py_XDECREF(cp);
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "stein._speedups",
+    .m_doc = "Optional C versions of Stein's per-request hot spots (see stein.ctx, "
+             "stein.request and stein.http for the Python ones).",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&moduledef);
+}

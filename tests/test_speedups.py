@@ -1,0 +1,332 @@
+"""The optional C speedups (stein/_speedups.c) against the Python code they stand in for.
+
+Each C piece is compared with its Python twin on the same inputs: the query string
+splitter with hypothesis against the general parser, the cached property and the
+context proxies behaviour by behaviour. `make test` also runs the request-handling test
+files a second time with ``STEIN_NO_SPEEDUPS=1``, so the Python paths stay covered.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from stein import Stein, ctx, g, request, session
+from stein import http as stein_http
+from stein._accel import speedups
+from stein.datastructures import ImmutableMultiDict, MultiDict, multidict_from_pairs
+from stein.exceptions import BadRequest, RequestEntityTooLarge
+from stein.http import parse_qs_multidict, parse_qsl
+
+needs_c = pytest.mark.skipif(speedups is None, reason="stein._speedups is not built here")
+
+
+def test_built_where_a_compiler_is():
+    # CI machines have gcc and the Python headers: a build failure there must not pass
+    # silently as "the Python paths served".
+    if os.environ.get("STEIN_NO_SPEEDUPS"):
+        assert speedups is None
+        return
+    if os.environ.get("CI"):
+        assert speedups is not None, "the C extension did not build (see setup.py)"
+
+
+def test_switch_turns_them_off():
+    code = "from stein._accel import speedups; from stein import ctx; " \
+           "print(speedups is None, type(ctx.request).__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "STEIN_NO_SPEEDUPS": "1"}).stdout.split()
+    assert out == ["True", "_RequestProxy"]
+
+
+# -- fill_plain_qs against the general parser ---------------------------------------------
+
+_chars = st.sampled_from(list("ab=&+%%2F0aFgZ ~.-_") + ["%C3", "%A9", "%FF", "%2", "é", "ÿ", "€", "\x00"])
+query_text = st.lists(_chars, max_size=30).map("".join)
+
+
+def _reference(qs: str | bytes, max_fields: int | None) -> tuple[str, Any]:
+    try:
+        pairs = parse_qsl(qs, "query string", max_fields)
+    except (BadRequest, RequestEntityTooLarge) as e:
+        return "error", (type(e), e.description)
+    return "ok", pairs
+
+
+@needs_c
+@settings(max_examples=600, deadline=None)
+@given(text=query_text, as_bytes=st.booleans(),
+       max_fields=st.sampled_from([None, 0, 1, 2, 3, 100]))
+@example(text="q=stein&page=2&limit=10", as_bytes=False, max_fields=None)
+@example(text="a=1&&b=%20x+y&=v&k", as_bytes=True, max_fields=None)
+@example(text="a=%C3%A9&%e2%82%ac=1", as_bytes=False, max_fields=5)
+@example(text="a=1&a=2", as_bytes=False, max_fields=None)
+@example(text="", as_bytes=False, max_fields=0)
+@example(text="a&a", as_bytes=False, max_fields=None)
+def test_fill_plain_qs_agrees_with_parse_qsl(text: str, as_bytes: bool, max_fields: int | None):
+    qs: str | bytes = text.encode("utf-8") if as_bytes else text
+    assert speedups is not None
+    into: dict[str, str] = {}
+    done = speedups.fill_plain_qs(qs, into, max_fields)
+    outcome, ref = _reference(qs, max_fields)
+    if done:
+        # Whatever C takes on, it answers exactly as the general parser, order included.
+        assert outcome == "ok"
+        assert list(into.items()) == ref
+        assert all(type(k) is str and type(v) is str for k, v in into.items())
+    else:
+        # And it hands back only what the general parser must decide: an error, a key
+        # given twice, or text wider than one byte per character.
+        wide = isinstance(qs, str) and any(ord(c) > 255 for c in qs)
+        repeated = outcome == "ok" and len({k for k, _ in ref}) < len(ref)
+        assert outcome == "error" or repeated or wide
+
+
+@given(text=query_text, as_bytes=st.booleans(), max_fields=st.sampled_from([None, 1, 3, 100]),
+       mutable=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_parse_qs_multidict_same_with_and_without_c(text: str, as_bytes: bool,
+                                                    max_fields: int | None, mutable: bool):
+    qs: str | bytes = text.encode("utf-8") if as_bytes else text
+    cls = MultiDict if mutable else ImmutableMultiDict
+
+    def run(fill: Any) -> tuple[str, Any]:
+        saved = stein_http.fill_plain_qs
+        stein_http.fill_plain_qs = fill
+        try:
+            md = parse_qs_multidict(qs, cls, "query string", max_fields)
+        except (BadRequest, RequestEntityTooLarge) as e:
+            return "error", (type(e), e.description)
+        finally:
+            stein_http.fill_plain_qs = saved
+        assert type(md) is cls
+        return "ok", list(md.items(multi=True))
+
+    with_c = run(speedups.fill_plain_qs if speedups is not None else None)
+    without = run(None)
+    assert with_c == without
+    # Both equal the list of pairs grouped as a MultiDict lists them.
+    outcome, ref = _reference(qs, max_fields)
+    if outcome == "ok":
+        assert with_c[1] == list(multidict_from_pairs(cls, ref).items(multi=True))
+    else:
+        assert with_c == (outcome, ref)
+
+
+@needs_c
+def test_fill_plain_qs_bad_arguments():
+    assert speedups is not None
+    with pytest.raises(TypeError):
+        speedups.fill_plain_qs(["a=1"], {}, None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        speedups.fill_plain_qs("a=1", [], None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        speedups.fill_plain_qs("a=1", {})  # type: ignore[call-arg]
+    # A long body takes the heap buffer rather than the stack one.
+    body = "&".join(f"k{i}=v+{i}%21" for i in range(500))
+    into: dict[str, str] = {}
+    assert speedups.fill_plain_qs(body, into, None)
+    assert into["k499"] == "v 499!" and len(into) == 500
+
+
+def test_request_args_and_form_through_the_app():
+    app = Stein(__name__)
+
+    @app.post("/")
+    def view() -> Any:
+        return {"args": list(request.args.items(multi=True)),
+                "form": list(request.form.items(multi=True))}
+
+    c = app.test_client()
+    rv = c.post("/?a=1&b=%C3%A9&a=2", data={"x": "1 2", "y": "ü"})
+    assert rv.get_json() == {"args": [["a", "1"], ["a", "2"], ["b", "é"]],
+                             "form": [["x", "1 2"], ["y", "ü"]]}
+    assert c.post("/?a=%zz").status_code == 400
+    app.config["MAX_FORM_PARTS"] = 2
+    assert c.post("/?a=1&b=2&c=3").status_code == 413
+    rv = c.post("/", data="a=1&b=2&c=3", content_type="application/x-www-form-urlencoded")
+    assert rv.status_code == 413 and b"Too many fields in the form data" in rv.data
+
+
+# -- cached_property ---------------------------------------------------------------------
+
+def _python_cached_property() -> type:
+    # The class stein.request defines before it swaps in the C one.
+    # (``stein.request`` is the proxy; the module is in sys.modules under that name.)
+    src = sys.modules["stein.request"].__dict__.get("_PyCachedProperty")
+    assert src is not None
+    return src  # type: ignore[no-any-return]
+
+
+def _implementations() -> list[Any]:
+    impls = [pytest.param(_python_cached_property(), id="python")]
+    if speedups is not None:
+        impls.append(pytest.param(speedups.cached_property, id="c"))
+    return impls
+
+
+@pytest.mark.parametrize("cp", _implementations())
+def test_cached_property_behaviour(cp: Any):
+    calls = []
+
+    class Thing:
+        @cp
+        def value(self) -> list[int]:
+            """The docstring."""
+            calls.append(1)
+            if len(calls) == 2:
+                raise ValueError("second computation fails")
+            return [len(calls)]
+
+    assert isinstance(Thing.__dict__["value"], cp)
+    assert Thing.value is Thing.__dict__["value"]
+    assert Thing.__dict__["value"].__doc__ == "The docstring."
+    assert Thing.__dict__["value"].name == "value"
+    t = Thing()
+    first = t.value
+    assert first == [1] and t.value is first and t.__dict__["value"] is first
+    assert len(calls) == 1
+    del t.value
+    with pytest.raises(ValueError, match="second computation"):
+        _ = t.value
+    assert "value" not in t.__dict__  # a failure is not cached
+    assert t.value == [3]
+    t.value = "set by hand"  # type: ignore[assignment]
+    assert t.value == "set by hand"
+
+
+@needs_c
+def test_c_cached_property_refuses_bad_arguments():
+    assert speedups is not None
+    with pytest.raises(AttributeError):  # as the Python one: no __name__ to read
+        speedups.cached_property(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        speedups.cached_property(len, extra=1)  # type: ignore[call-arg]
+
+
+def test_request_uses_the_c_property_when_built():
+    from stein.request import Request
+
+    expected = speedups.cached_property if speedups is not None else _python_cached_property()
+    assert type(Request.__dict__["args"]) is expected
+
+
+# -- the context proxies -----------------------------------------------------------------
+
+def _proxy_sets() -> list[Any]:
+    python = {
+        "request": ctx._RequestProxy(ctx._lookup_request, "request"),
+        "session": ctx._SessionProxy(ctx._lookup_session, "session"),
+        "g": ctx._FastProxy(ctx._lookup_g, "g"),
+        "current_app": ctx._FastProxy(ctx._lookup_app, "current_app"),
+    }
+    sets = [pytest.param(python, id="python")]
+    if speedups is not None:
+        own = ctx._c_own_names
+        c = {
+            "request": ctx._CProxy(ctx._lookup_request, "request", own, ctx._cv_request,
+                                   "request", ctx._no_req_msg),
+            "session": ctx._CSessionProxy(ctx._lookup_session, "session", own),
+            "g": ctx._CProxy(ctx._lookup_g, "g", own, ctx._cv_app, "g", ctx._no_app_msg),
+            "current_app": ctx._CProxy(ctx._lookup_app, "current_app", own, ctx._cv_app, "app",
+                                       ctx._no_app_msg),
+        }
+        sets.append(pytest.param(c, id="c"))
+    return sets
+
+
+@pytest.mark.parametrize("p", _proxy_sets())
+def test_proxies_outside_a_context(p: dict[str, Any]):
+    req, sess, gg, app = p["request"], p["session"], p["g"], p["current_app"]
+    with pytest.raises(RuntimeError, match="Working outside of request context"):
+        _ = req.path
+    with pytest.raises(RuntimeError, match="Working outside of request context"):
+        _ = sess.get("a")
+    with pytest.raises(RuntimeError, match="Working outside of request context"):
+        _ = sess["a"]
+    with pytest.raises(RuntimeError, match="Working outside of application context"):
+        _ = gg.x
+    with pytest.raises(RuntimeError, match="Working outside of application context"):
+        _ = app.name
+    with pytest.raises(RuntimeError, match="Working outside of application context"):
+        app.debug = True
+    assert not req and not gg
+    assert repr(req) == "<unbound proxy request>"
+    assert repr(app) == "<unbound proxy current_app>"
+    assert dir(req) == []
+    assert req.__class__ is ctx._Proxy
+
+
+@pytest.mark.parametrize("p", _proxy_sets())
+def test_proxies_inside_a_context(p: dict[str, Any]):
+    from stein.ctx import _AppCtxGlobals
+    from stein.request import Request
+
+    req, sess, gg, cur = p["request"], p["session"], p["g"], p["current_app"]
+    app = Stein(__name__)
+    app.secret_key = "a-secret-long-enough-for-the-warning-0123456789"
+    with app.test_request_context("/path?x=1", headers={"X-A": "b"}):
+        real = request._get_current_object()
+        assert req._get_current_object() is real
+        assert req.path == "/path" and req.args["x"] == "1" and req.headers["X-A"] == "b"
+        assert isinstance(req, Request) and req.__class__ is type(real)
+        assert req == real and hash(req) == hash(real) and not (req != real)
+        assert repr(req) == repr(real) and str(req) == str(real)
+        assert "args" in dir(req)
+        req.custom = 5  # setattr reaches the request
+        assert real.custom == 5
+        del req.custom
+        assert not hasattr(real, "custom")
+        with pytest.raises(AttributeError):
+            _ = req.no_such_attribute
+        # session: attribute and item access both reach the open session.
+        sess["k"] = "v"
+        assert sess["k"] == "v" and "k" in sess and sess.get("k") == "v"
+        assert session["k"] == "v"
+        assert sess._get_current_object() is session._get_current_object()
+        # g and current_app
+        gg.n = 3
+        assert g.n == 3 and gg.get("n") == 3 and "n" in gg and list(gg) == ["n"]
+        assert isinstance(gg, _AppCtxGlobals)
+        assert cur.name == app.name and cur._get_current_object() is app
+        assert cur.config is app.config
+        # Names the proxy itself owns stay on the proxy.
+        assert callable(req._lookup) and req._proxy_name == "request"
+
+
+@needs_c
+def test_c_proxy_refuses_bad_arguments():
+    assert speedups is not None
+    own = frozenset()
+    with pytest.raises(TypeError):
+        speedups.ContextProxy(lambda: 1, "x", set())  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        speedups.ContextProxy(lambda: 1, "x", own, "not a ContextVar", "a")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        speedups.ContextProxy(lambda: 1, "x", own, ctx._cv_app, None)
+    # With no ContextVar the lookup function is called (the session proxy's way).
+    p = speedups.ContextProxy(lambda: "text", "x", own)
+    assert p.upper() == "TEXT"
+    # Proxies are collectable (the type takes part in garbage collection).
+    import gc
+    import weakref
+
+    class Holder:
+        pass
+
+    def make_cycle() -> Any:
+        holder = Holder()
+        cls = type("P", (speedups.ContextProxy,), {"__slots__": ("__weakref__",)})
+        proxy = cls(lambda: holder, "h", own)
+        holder.proxy = proxy  # type: ignore[attr-defined]  # a cycle through the lookup
+        return weakref.ref(proxy)
+
+    ref = make_cycle()
+    gc.collect()
+    assert ref() is None
