@@ -45,7 +45,7 @@ def test_switch_turns_them_off():
     assert out == ["True", "_RequestProxy"]
 
 
-# -- fill_plain_qs against the general parser ---------------------------------------------
+# -- parse_plain_qs against the general parser ---------------------------------------------
 
 _chars = st.sampled_from(list("ab=&+%%2F0aFgZ ~.-_") + ["%C3", "%A9", "%FF", "%2", "é", "ÿ", "€", "\x00"])
 query_text = st.lists(_chars, max_size=30).map("".join)
@@ -69,13 +69,12 @@ def _reference(qs: str | bytes, max_fields: int | None) -> tuple[str, Any]:
 @example(text="a=1&a=2", as_bytes=False, max_fields=None)
 @example(text="", as_bytes=False, max_fields=0)
 @example(text="a&a", as_bytes=False, max_fields=None)
-def test_fill_plain_qs_agrees_with_parse_qsl(text: str, as_bytes: bool, max_fields: int | None):
+def test_parse_plain_qs_agrees_with_parse_qsl(text: str, as_bytes: bool, max_fields: int | None):
     qs: str | bytes = text.encode("utf-8") if as_bytes else text
     assert speedups is not None
-    into: dict[str, str] = {}
-    done = speedups.fill_plain_qs(qs, into, max_fields)
+    into = speedups.parse_plain_qs(qs, dict, max_fields)
     outcome, ref = _reference(qs, max_fields)
-    if done:
+    if into is not None:
         # Whatever C takes on, it answers exactly as the general parser, order included.
         assert outcome == "ok"
         assert list(into.items()) == ref
@@ -96,19 +95,19 @@ def test_parse_qs_multidict_same_with_and_without_c(text: str, as_bytes: bool,
     qs: str | bytes = text.encode("utf-8") if as_bytes else text
     cls = MultiDict if mutable else ImmutableMultiDict
 
-    def run(fill: Any) -> tuple[str, Any]:
-        saved = stein_http.fill_plain_qs
-        stein_http.fill_plain_qs = fill
+    def run(parse: Any) -> tuple[str, Any]:
+        saved = stein_http.parse_plain_qs
+        stein_http.parse_plain_qs = parse
         try:
             md = parse_qs_multidict(qs, cls, "query string", max_fields)
         except (BadRequest, RequestEntityTooLarge) as e:
             return "error", (type(e), e.description)
         finally:
-            stein_http.fill_plain_qs = saved
+            stein_http.parse_plain_qs = saved
         assert type(md) is cls
         return "ok", list(md.items(multi=True))
 
-    with_c = run(speedups.fill_plain_qs if speedups is not None else None)
+    with_c = run(speedups.parse_plain_qs if speedups is not None else None)
     without = run(None)
     assert with_c == without
     # Both equal the list of pairs grouped as a MultiDict lists them.
@@ -120,19 +119,24 @@ def test_parse_qs_multidict_same_with_and_without_c(text: str, as_bytes: bool,
 
 
 @needs_c
-def test_fill_plain_qs_bad_arguments():
+def test_parse_plain_qs_arguments():
     assert speedups is not None
     with pytest.raises(TypeError):
-        speedups.fill_plain_qs(["a=1"], {}, None)  # type: ignore[arg-type]
+        speedups.parse_plain_qs(["a=1"], dict, None)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        speedups.fill_plain_qs("a=1", [], None)  # type: ignore[arg-type]
+        speedups.parse_plain_qs("a=1", list, None)  # type: ignore[type-var]
     with pytest.raises(TypeError):
-        speedups.fill_plain_qs("a=1", {})  # type: ignore[call-arg]
+        speedups.parse_plain_qs("a=1", dict)  # type: ignore[call-arg]
+    # The instance is made as dict.__new__ makes it: no __init__ call, the class's own
+    # attribute defaults.
+    md = speedups.parse_plain_qs("a=1", ImmutableMultiDict, None)
+    assert type(md) is ImmutableMultiDict and md._multi is None and md == {"a": "1"}
+    with pytest.raises(TypeError):
+        md["b"] = "2"  # still immutable
     # A long body takes the heap buffer rather than the stack one.
     body = "&".join(f"k{i}=v+{i}%21" for i in range(500))
-    into: dict[str, str] = {}
-    assert speedups.fill_plain_qs(body, into, None)
-    assert into["k499"] == "v 499!" and len(into) == 500
+    into = speedups.parse_plain_qs(body, dict, None)
+    assert into is not None and into["k499"] == "v 499!" and len(into) == 500
 
 
 def test_request_args_and_form_through_the_app():
@@ -152,6 +156,112 @@ def test_request_args_and_form_through_the_app():
     assert c.post("/?a=1&b=2&c=3").status_code == 413
     rv = c.post("/", data="a=1&b=2&c=3", content_type="application/x-www-form-urlencoded")
     assert rv.status_code == 413 and b"Too many fields in the form data" in rv.data
+
+
+# -- MultiDict.get and EnvironHeaders.get ---------------------------------------------------
+
+def _python_get(cls: type) -> Any:
+    # The Python method the C one replaces, from the class body's source.
+    import ast
+    import inspect
+    import textwrap
+
+    src = textwrap.dedent(inspect.getsource(cls))
+    tree = ast.parse(src)
+    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "get")
+    namespace = dict(sys.modules["stein.datastructures"].__dict__)
+    exec(compile(ast.Module(body=[fn], type_ignores=[]), "<get>", "exec"), namespace)
+    return namespace["get"]
+
+
+def _bad_int(v: Any) -> int:
+    raise TypeError("no")
+
+
+_typers = st.sampled_from([None, int, float, str.upper, _bad_int])
+_values = st.sampled_from(["1", "x", "2.5", "", " 7 "])
+
+
+@given(items=st.dictionaries(st.sampled_from(["a", "b", "c"]), _values, max_size=3),
+       key=st.sampled_from(["a", "b", "z"]), default=st.sampled_from([None, 0, "d"]),
+       typ=_typers, style=st.sampled_from(["pos", "kw", "mixed", "short"]))
+def test_multidict_get_same_in_c_and_python(items: dict[str, str], key: str, default: Any,
+                                            typ: Any, style: str):
+    from stein.datastructures import MultiDict
+
+    md = MultiDict(list(items.items()))
+    py = _python_get(MultiDict)
+
+    def call(get: Any) -> tuple[Any, type]:
+        if style == "pos":
+            got = get(key, default, typ)
+        elif style == "kw":
+            got = get(key, default=default, type=typ)
+        elif style == "mixed":
+            got = get(key, default, type=typ)
+        else:
+            got = get(key)
+        return got, type(got)
+
+    assert call(md.get) == call(lambda *a, **k: py(md, *a, **k))
+
+
+@given(headers=st.dictionaries(st.sampled_from(["X-Token", "Content-Type", "Accept"]), _values,
+                               max_size=3),
+       key=st.sampled_from(["X-Token", "x-token", "CONTENT-TYPE", "Accept", "Missing", "a_b"]),
+       default=st.sampled_from([None, 0, "d"]), typ=_typers)
+def test_environ_headers_get_same_in_c_and_python(headers: dict[str, str], key: str,
+                                                  default: Any, typ: Any):
+    from stein.datastructures import EnvironHeaders, _environ_keys
+
+    environ: dict[str, Any] = {}
+    for k, v in headers.items():
+        name = k.upper().replace("-", "_")
+        environ[name if name == "CONTENT_TYPE" else "HTTP_" + name] = v
+    environ["HTTP_NONE"] = None  # a None value reads as missing
+    h = EnvironHeaders(environ)
+    py = _python_get(EnvironHeaders)
+    _environ_keys.pop(key, None)  # the first read fills the cache, the second uses it
+    for _ in range(2):
+        expected = py(h, key, default, type=typ)
+        got = h.get(key, default, type=typ)
+        assert (got, type(got)) == (expected, type(expected))
+    assert h.get("None", "dflt") == "dflt"
+
+
+def test_get_methods_bind_and_complain_like_python():
+    from stein.datastructures import EnvironHeaders, ImmutableMultiDict, MultiDict
+
+    md = ImmutableMultiDict([("a", "1")])
+    assert md.get("a", type=int) == 1 and MultiDict.get(md, "a") == "1"
+    assert md.get(key="a") == "1"
+    for bad in (lambda: md.get(), lambda: md.get("a", 1, int, 4), lambda: md.get("a", what=1),
+                lambda: md.get("a", None, default=2)):
+        with pytest.raises(TypeError):
+            bad()
+    with pytest.raises(TypeError):
+        md.get(["unhashable"])
+    h = EnvironHeaders({"HTTP_A": "1"})
+    assert h.get("a", type=int) == 1 and h.get(key="A") == "1"
+    with pytest.raises((TypeError, AttributeError)):
+        h.get(5)  # not a header name
+
+    class Mapping(dict):  # an environ that is not exactly a dict uses its own get()
+        def get(self, key: Any, default: Any = None) -> Any:
+            return "from-get" if key == "HTTP_A" else default
+
+    assert EnvironHeaders(Mapping()).get("a") == "from-get"
+    assert EnvironHeaders(Mapping()).get("b", "d") == "d"
+
+
+def test_get_is_the_c_one_when_built():
+    from stein.datastructures import EnvironHeaders, MultiDict
+
+    if speedups is None:
+        assert type(MultiDict.__dict__["get"]).__name__ == "function"
+    else:
+        assert MultiDict.__dict__["get"] is speedups.multidict_get
+        assert type(EnvironHeaders.__dict__["get"]).__name__ == "instancemethod"
 
 
 # -- cached_property ---------------------------------------------------------------------

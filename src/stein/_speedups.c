@@ -1,4 +1,4 @@
-/* stein._speedups: optional C versions of three per-request hot spots.
+/* stein._speedups: optional C versions of a few per-request hot spots.
  *
  * Every function here has a pure-Python twin that Stein uses when this module is not
  * built (or when STEIN_NO_SPEEDUPS is set); tests/test_speedups.py checks that both give
@@ -7,8 +7,10 @@
  *   ContextProxy     attribute reads of the ``request``/``session``/``g``/``current_app``
  *                    proxies (stein.ctx), without a Python-level __getattribute__ call;
  *   cached_property  the lazy, cached request attributes (stein.request);
- *   fill_plain_qs    the common query string / urlencoded body split into a dict
- *                    (stein.http.parse_qs_multidict).
+ *   parse_plain_qs   the common query string / urlencoded body split into a MultiDict
+ *                    (stein.http.parse_qs_multidict);
+ *   multidict_get,   ``get(key, default, type)`` of MultiDict and of the request headers
+ *   environ_get_method  (stein.datastructures), the most called methods in views.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -275,7 +277,7 @@ static PyType_Spec cp_spec = {
 };
 
 /* ------------------------------------------------------------------------------------ */
-/* fill_plain_qs                                                                         */
+/* parse_plain_qs                                                                        */
 
 static int
 hexval(unsigned char c)
@@ -344,21 +346,28 @@ decode_component(const unsigned char *s, Py_ssize_t n, char *buf)
     return rv;
 }
 
-/* fill_plain_qs(data, into, max_fields) -> bool
+/* Split ``s`` into the empty dict ``into``: 1 done, 0 for the general parser, -1 error. */
+static int fill_dict(PyObject *into, const unsigned char *s, Py_ssize_t n, PyObject *maxobj);
+
+/* parse_plain_qs(data, cls, max_fields) -> cls instance or None
  *
  * Split a query string or urlencoded body (str of one byte per character, as PEP 3333
- * gives it, or bytes) on '&' and '=' into the empty dict (or dict subclass) ``into``,
- * bypassing any __setitem__ override. True when done; False, with ``into`` in an
- * unspecified state, when the general parser must decide: more than ``max_fields``
- * parts, a repeated key, a bad escape or bad UTF-8. */
+ * gives it, or bytes) on '&' and '=' into a new ``cls``, a dict subclass, as
+ * ``dict.__new__(cls)`` makes it (no __init__, no __setitem__). None when the general
+ * parser must decide: more than ``max_fields`` parts, a repeated key, a bad escape, bad
+ * UTF-8 or a str wider than one byte per character. */
 static PyObject *
-fill_plain_qs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+parse_plain_qs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "fill_plain_qs(data, into, max_fields)");
+        PyErr_SetString(PyExc_TypeError, "parse_plain_qs(data, cls, max_fields)");
         return NULL;
     }
-    PyObject *data = args[0], *into = args[1], *maxobj = args[2];
+    PyObject *data = args[0], *cls = args[1], *maxobj = args[2];
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &PyDict_Type)) {
+        PyErr_SetString(PyExc_TypeError, "cls must be a dict subclass");
+        return NULL;
+    }
     const unsigned char *s;
     Py_ssize_t n;
     if (PyBytes_Check(data)) {
@@ -369,7 +378,7 @@ fill_plain_qs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 #if PY_VERSION_HEX < 0x030C0000
         if (PyUnicode_READY(data) < 0) return NULL;
 #endif
-        if (PyUnicode_KIND(data) != PyUnicode_1BYTE_KIND) Py_RETURN_FALSE;
+        if (PyUnicode_KIND(data) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
         s = PyUnicode_1BYTE_DATA(data);
         n = PyUnicode_GET_LENGTH(data);
     }
@@ -377,28 +386,42 @@ fill_plain_qs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "data must be str or bytes");
         return NULL;
     }
-    if (!PyDict_Check(into)) {
-        PyErr_SetString(PyExc_TypeError, "into must be a dict");
-        return NULL;
-    }
+    PyObject *empty = PyTuple_New(0);
+    if (empty == NULL) return NULL;
+    PyObject *into = PyDict_Type.tp_new((PyTypeObject *)cls, empty, NULL);
+    Py_DECREF(empty);
+    if (into == NULL) return NULL;
+    int done = fill_dict(into, s, n, maxobj);
+    if (done == 1) return into;
+    Py_DECREF(into);
+    if (done == 0) Py_RETURN_NONE;
+    return NULL;
+}
+
+static int
+fill_dict(PyObject *into, const unsigned char *s, Py_ssize_t n, PyObject *maxobj)
+{
     if (n == 0) {
-        Py_RETURN_TRUE;  /* no pairs, whatever the bound */
+        return 1;  /* no pairs, whatever the bound */
     }
     if (maxobj != Py_None) {
         Py_ssize_t max_fields = PyLong_AsSsize_t(maxobj);
-        if (max_fields == -1 && PyErr_Occurred()) return NULL;
+        if (max_fields == -1 && PyErr_Occurred()) return -1;
         Py_ssize_t parts = 1;
         const unsigned char *p = s, *end = s + n;
         while ((p = memchr(p, '&', (size_t)(end - p))) != NULL) {
             parts++;
             p++;
         }
-        if (parts > max_fields) Py_RETURN_FALSE;
+        if (parts > max_fields) return 0;
     }
     char small[256];
     char *buf = n <= (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc((size_t)n);
-    if (buf == NULL) return PyErr_NoMemory();
-    PyObject *result = Py_True;
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int result = 1;
     Py_ssize_t start = 0;
     while (start <= n) {
         const unsigned char *amp = memchr(s + start, '&', (size_t)(n - start));
@@ -409,13 +432,13 @@ fill_plain_qs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_ssize_t vstart = eq ? kend + 1 : stop;
             PyObject *k = decode_component(s + start, kend - start, buf);
             if (k == NULL) {
-                result = PyErr_Occurred() ? NULL : Py_False;
+                result = PyErr_Occurred() ? -1 : 0;
                 break;
             }
             PyObject *v = decode_component(s + vstart, stop - vstart, buf);
             if (v == NULL) {
                 Py_DECREF(k);
-                result = PyErr_Occurred() ? NULL : Py_False;
+                result = PyErr_Occurred() ? -1 : 0;
                 break;
             }
             /* One lookup: setdefault leaves the dict as it was when the key repeats. */
@@ -425,31 +448,190 @@ fill_plain_qs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(k);
             Py_DECREF(v);
             if (had == NULL) {
-                result = NULL;
+                result = -1;
                 break;
             }
             if (repeated) {  /* the general path keeps every value of a repeated key */
-                result = Py_False;
+                result = 0;
                 break;
             }
         }
         start = stop + 1;
     }
     if (buf != small) PyMem_Free(buf);
-    return Py_XNewRef(result);
+    return result;
+}
+
+
+/* ------------------------------------------------------------------------------------ */
+/* MultiDict.get and EnvironHeaders.get                                                  */
+
+/* The arguments of ``get(self, key, default=None, type=None)``, vectorcall style. */
+static int
+get_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject **out)
+{
+    static const char *names[] = {"self", "key", "default", "type"};
+    out[0] = out[1] = NULL;
+    out[2] = out[3] = Py_None;
+    if (nargs > 4) {
+        PyErr_Format(PyExc_TypeError, "get() takes at most 3 arguments (%zd given)", nargs - 1);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        out[i] = args[i];
+    }
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        int slot = -1;
+        for (int j = 1; j < 4; j++) {
+            if (PyUnicode_CompareWithASCIIString(name, names[j]) == 0) {
+                slot = j;
+                break;
+            }
+        }
+        if (slot < 0) {
+            PyErr_Format(PyExc_TypeError, "get() got an unexpected keyword argument '%U'", name);
+            return -1;
+        }
+        if (slot < nargs) {
+            PyErr_Format(PyExc_TypeError, "get() got multiple values for argument '%s'",
+                         names[slot]);
+            return -1;
+        }
+        out[slot] = args[nargs + i];
+    }
+    if (out[0] == NULL || out[1] == NULL) {
+        PyErr_SetString(PyExc_TypeError, "get() missing required argument 'key'");
+        return -1;
+    }
+    return 0;
+}
+
+/* ``value`` (a borrowed reference, NULL when missing) as ``get`` returns it: ``default``
+   when missing, else ``type(value)``, with ValueError/TypeError giving ``default``. */
+static PyObject *
+typed_value(PyObject *value, PyObject *deflt, PyObject *type)
+{
+    if (value == NULL) {
+        return Py_NewRef(deflt);
+    }
+    if (type == Py_None) {
+        return Py_NewRef(value);
+    }
+    PyObject *rv = PyObject_CallOneArg(type, value);
+    if (rv == NULL && (PyErr_ExceptionMatches(PyExc_ValueError) ||
+                       PyErr_ExceptionMatches(PyExc_TypeError))) {
+        PyErr_Clear();
+        return Py_NewRef(deflt);
+    }
+    return rv;
+}
+
+static PyObject *
+multidict_get(PyObject *unused, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *a[4];
+    if (get_args(args, nargs, kwnames, a) < 0) return NULL;
+    if (!PyDict_Check(a[0])) {
+        PyErr_SetString(PyExc_TypeError, "get() needs a MultiDict");
+        return NULL;
+    }
+    PyObject *value = PyDict_GetItemWithError(a[0], a[1]);
+    if (value == NULL && PyErr_Occurred()) return NULL;
+    return typed_value(value, a[2], a[3]);
+}
+
+static PyObject *str_environ;  /* "environ", interned at import */
+
+/* EnvironHeaders.get: ``self`` of the C function is ``(environ_keys, key_func)``, the
+   cache of header name -> environ key and the function that fills it. */
+static PyObject *
+environ_get(PyObject *spec, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *a[4];
+    if (get_args(args, nargs, kwnames, a) < 0) return NULL;
+    PyObject *keys = PyTuple_GET_ITEM(spec, 0), *key_func = PyTuple_GET_ITEM(spec, 1);
+    PyObject *envkey = PyDict_GetItemWithError(keys, a[1]);
+    if (envkey != NULL) {
+        Py_INCREF(envkey);
+    }
+    else {
+        if (PyErr_Occurred()) return NULL;
+        envkey = PyObject_CallOneArg(key_func, a[1]);
+        if (envkey == NULL) return NULL;
+    }
+    PyObject *environ = PyObject_GetAttr(a[0], str_environ);
+    if (environ == NULL) {
+        Py_DECREF(envkey);
+        return NULL;
+    }
+    PyObject *rv;
+    if (PyDict_CheckExact(environ)) {
+        PyObject *value = PyDict_GetItemWithError(environ, envkey);
+        if (value == NULL && PyErr_Occurred()) {
+            rv = NULL;
+        }
+        else {
+            rv = typed_value(value == Py_None ? NULL : value, a[2], a[3]);
+        }
+    }
+    else {  /* some other mapping: its own get() */
+        PyObject *value = PyObject_CallMethod(environ, "get", "O", envkey);
+        rv = value == NULL ? NULL : typed_value(value == Py_None ? NULL : value, a[2], a[3]);
+        Py_XDECREF(value);
+    }
+    Py_DECREF(environ);
+    Py_DECREF(envkey);
+    return rv;
+}
+
+static PyMethodDef multidict_get_def = {
+    "get", (PyCFunction)(void (*)(void))multidict_get, METH_FASTCALL | METH_KEYWORDS,
+    "First value of ``key`` or ``default``; ``type`` converts it (ValueError -> default).",
+};
+
+static PyMethodDef environ_get_def = {
+    "get", (PyCFunction)(void (*)(void))environ_get, METH_FASTCALL | METH_KEYWORDS,
+    "First value of header ``key``, or ``default``; ``type`` converts it.",
+};
+
+/* environ_get_method(environ_keys, key_func): EnvironHeaders.get, to set on the class. */
+static PyObject *
+environ_get_method(PyObject *module, PyObject *args)
+{
+    PyObject *keys, *key_func;
+    if (!PyArg_ParseTuple(args, "O!O:environ_get_method", &PyDict_Type, &keys, &key_func)) {
+        return NULL;
+    }
+    PyObject *spec = PyTuple_Pack(2, keys, key_func);
+    if (spec == NULL) return NULL;
+    PyObject *fn = PyCFunction_New(&environ_get_def, spec);
+    Py_DECREF(spec);
+    if (fn == NULL) return NULL;
+    /* instancemethod: a plain C function does not bind as a method; this does. */
+    PyObject *method = PyInstanceMethod_New(fn);
+    Py_DECREF(fn);
+    return method;
 }
 
 /* ------------------------------------------------------------------------------------ */
 
 static PyMethodDef module_methods[] = {
-    {"fill_plain_qs", (PyCFunction)(void (*)(void))fill_plain_qs, METH_FASTCALL,
-     "fill_plain_qs(data, into, max_fields) -> bool: split a query string into a dict."},
+    {"parse_plain_qs", (PyCFunction)(void (*)(void))parse_plain_qs, METH_FASTCALL,
+     "parse_plain_qs(data, cls, max_fields) -> cls instance or None: split a query string."},
+    {"environ_get_method", environ_get_method, METH_VARARGS,
+     "environ_get_method(environ_keys, key_func) -> EnvironHeaders.get in C."},
     {NULL, NULL, 0, NULL},
 };
 
 static int
 module_exec(PyObject *m)
 {
+    if (str_environ == NULL) {
+        str_environ = PyUnicode_InternFromString("environ");
+        if (str_environ == NULL) return -1;
+    }
     PyObject *proxy = PyType_FromModuleAndSpec(m, &proxy_spec, NULL);
     if (proxy == NULL || PyModule_AddObject(m, "ContextProxy", proxy) < 0) {
         Py_XDECREF(proxy);
@@ -458,6 +640,13 @@ module_exec(PyObject *m)
     PyObject *cp = PyType_FromModuleAndSpec(m, &cp_spec, NULL);
     if (cp == NULL || PyModule_AddObject(m, "cached_property", cp) < 0) {
         Py_XDECREF(cp);
+        return -1;
+    }
+    PyObject *fn = PyCFunction_New(&multidict_get_def, NULL);
+    PyObject *method = fn == NULL ? NULL : PyInstanceMethod_New(fn);
+    Py_XDECREF(fn);
+    if (method == NULL || PyModule_AddObject(m, "multidict_get", method) < 0) {
+        Py_XDECREF(method);
         return -1;
     }
     return 0;

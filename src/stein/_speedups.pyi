@@ -1,7 +1,7 @@
 # Types of the optional C extension (src/stein/_speedups.c).
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 class ContextProxy:
     _lookup: Callable[[], Any]
@@ -16,4 +16,12 @@ class cached_property:
     def __init__(self, fn: Callable[[Any], Any]) -> None: ...
     def __get__(self, obj: Any, cls: Any = ...) -> Any: ...
 
-def fill_plain_qs(data: str | bytes, into: dict[Any, Any], max_fields: int | None) -> bool: ...
+_D = TypeVar("_D", bound=dict[Any, Any])
+
+def parse_plain_qs(data: str | bytes, cls: type[_D], max_fields: int | None) -> _D | None: ...
+
+# Instance methods (they bind like functions): MultiDict.get and EnvironHeaders.get.
+multidict_get: Callable[..., Any]
+
+def environ_get_method(environ_keys: dict[str, str],
+                       key_func: Callable[[str], str]) -> Callable[..., Any]: ...

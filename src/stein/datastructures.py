@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from os import PathLike, fspath
 from typing import IO, Any
 
+from ._accel import speedups
 from .exceptions import BadRequestKeyError
 
 _missing: Any = object()
@@ -620,6 +621,14 @@ class EnvironHeaders(Headers):
 
     def copy(self) -> Headers:
         return Headers(self._list)
+
+
+if speedups is not None:
+    # The same get() in C: views call it more than any other method (request.args.get,
+    # request.headers.get); tests/test_speedups.py holds both to the same answers.
+    MultiDict.get = speedups.multidict_get  # type: ignore[method-assign]
+    EnvironHeaders.get = speedups.environ_get_method(  # type: ignore[method-assign]
+        _environ_keys, EnvironHeaders._key)
 
 
 class FileStorage:

@@ -117,7 +117,7 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
     return out
 
 
-fill_plain_qs = speedups.fill_plain_qs if speedups is not None else None
+parse_plain_qs = speedups.parse_plain_qs if speedups is not None else None
 
 
 def parse_qs_multidict(qs: str | bytes, cls: type[MultiDict] = ImmutableMultiDict,
@@ -130,11 +130,11 @@ def parse_qs_multidict(qs: str | bytes, cls: type[MultiDict] = ImmutableMultiDic
     """
     if not qs:
         return dict.__new__(cls) if cls is ImmutableMultiDict or cls is MultiDict else cls()
-    if fill_plain_qs is not None and (cls is ImmutableMultiDict or cls is MultiDict):
+    if parse_plain_qs is not None and (cls is ImmutableMultiDict or cls is MultiDict):
         # The split below in C, escapes and UTF-8 included; it leaves repeated keys, bad
         # input and too many fields to the general path.
-        md = dict.__new__(cls)
-        if fill_plain_qs(qs, md, max_fields):
+        md = parse_plain_qs(qs, cls, max_fields)
+        if md is not None:
             return md
         return multidict_from_pairs(cls, parse_qsl(qs, what, max_fields))
     if isinstance(qs, bytes):

@@ -65,7 +65,7 @@ if speedups is not None:
     cached_property = speedups.cached_property  # type: ignore[misc]
 
 
-_fill_plain_qs = speedups.fill_plain_qs if speedups is not None else None
+_parse_plain_qs = speedups.parse_plain_qs if speedups is not None else None
 
 
 def _wsgi_decode(s: str) -> str:
@@ -444,10 +444,10 @@ class Request:
         else:  # _form_limit inlined: one config read per query string
             limit = actx.app.config.get("MAX_FORM_PARTS", self.max_form_fields)
             limit = self.max_form_fields if limit is None else int(limit)
-        if _fill_plain_qs is not None and self.parameter_storage_class is ImmutableMultiDict:
+        if _parse_plain_qs is not None and self.parameter_storage_class is ImmutableMultiDict:
             # parse_qs_multidict's first step, without the call in between.
-            md = dict.__new__(ImmutableMultiDict)
-            if _fill_plain_qs(qs, md, limit):
+            md = _parse_plain_qs(qs, ImmutableMultiDict, limit)
+            if md is not None:
                 return md  # type: ignore[no-any-return]
         return parse_qs_multidict(qs, self.parameter_storage_class, "query string", limit)
 
