@@ -466,15 +466,16 @@ fill_dict(PyObject *into, const unsigned char *s, Py_ssize_t n, PyObject *maxobj
 /* ------------------------------------------------------------------------------------ */
 /* MultiDict.get and EnvironHeaders.get                                                  */
 
-/* The arguments of ``get(self, key, default=None, type=None)``, vectorcall style. */
+/* The arguments of ``get(key, default=None, type=None)`` after ``self``, vectorcall style:
+   out[0] key, out[1] default, out[2] type. */
 static int
 get_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject **out)
 {
-    static const char *names[] = {"self", "key", "default", "type"};
-    out[0] = out[1] = NULL;
-    out[2] = out[3] = Py_None;
-    if (nargs > 4) {
-        PyErr_Format(PyExc_TypeError, "get() takes at most 3 arguments (%zd given)", nargs - 1);
+    static const char *names[] = {"key", "default", "type"};
+    out[0] = NULL;
+    out[1] = out[2] = Py_None;
+    if (nargs > 3) {
+        PyErr_Format(PyExc_TypeError, "get() takes at most 3 arguments (%zd given)", nargs);
         return -1;
     }
     for (Py_ssize_t i = 0; i < nargs; i++) {
@@ -484,7 +485,7 @@ get_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject **
     for (Py_ssize_t i = 0; i < nkw; i++) {
         PyObject *name = PyTuple_GET_ITEM(kwnames, i);
         int slot = -1;
-        for (int j = 1; j < 4; j++) {
+        for (int j = 0; j < 3; j++) {
             if (PyUnicode_CompareWithASCIIString(name, names[j]) == 0) {
                 slot = j;
                 break;
@@ -501,7 +502,7 @@ get_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject **
         }
         out[slot] = args[nargs + i];
     }
-    if (out[0] == NULL || out[1] == NULL) {
+    if (out[0] == NULL) {
         PyErr_SetString(PyExc_TypeError, "get() missing required argument 'key'");
         return -1;
     }
@@ -519,7 +520,13 @@ typed_value(PyObject *value, PyObject *deflt, PyObject *type)
     if (type == Py_None) {
         return Py_NewRef(value);
     }
-    PyObject *rv = PyObject_CallOneArg(type, value);
+    PyObject *rv;
+    if (type == (PyObject *)&PyLong_Type && PyUnicode_CheckExact(value)) {
+        rv = PyLong_FromUnicodeObject(value, 10);  /* what int(value) calls */
+    }
+    else {
+        rv = PyObject_CallOneArg(type, value);
+    }
     if (rv == NULL && (PyErr_ExceptionMatches(PyExc_ValueError) ||
                        PyErr_ExceptionMatches(PyExc_TypeError))) {
         PyErr_Clear();
@@ -528,40 +535,38 @@ typed_value(PyObject *value, PyObject *deflt, PyObject *type)
     return rv;
 }
 
+/* MultiDict.get: a method descriptor of dict, so it binds to any dict subclass. */
 static PyObject *
-multidict_get(PyObject *unused, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+multidict_get(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *a[4];
+    PyObject *a[3];
     if (get_args(args, nargs, kwnames, a) < 0) return NULL;
-    if (!PyDict_Check(a[0])) {
-        PyErr_SetString(PyExc_TypeError, "get() needs a MultiDict");
-        return NULL;
-    }
-    PyObject *value = PyDict_GetItemWithError(a[0], a[1]);
+    PyObject *value = PyDict_GetItemWithError(self, a[0]);
     if (value == NULL && PyErr_Occurred()) return NULL;
-    return typed_value(value, a[2], a[3]);
+    return typed_value(value, a[1], a[2]);
 }
 
+/* EnvironHeaders.get reads the cache of header name -> environ key, and fills it through
+   the class's own _key() (both given once by environ_get_method). */
+static PyObject *environ_keys;
+static PyObject *environ_key_func;
 static PyObject *str_environ;  /* "environ", interned at import */
 
-/* EnvironHeaders.get: ``self`` of the C function is ``(environ_keys, key_func)``, the
-   cache of header name -> environ key and the function that fills it. */
 static PyObject *
-environ_get(PyObject *spec, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+environ_get(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *a[4];
+    PyObject *a[3];
     if (get_args(args, nargs, kwnames, a) < 0) return NULL;
-    PyObject *keys = PyTuple_GET_ITEM(spec, 0), *key_func = PyTuple_GET_ITEM(spec, 1);
-    PyObject *envkey = PyDict_GetItemWithError(keys, a[1]);
+    PyObject *envkey = PyDict_GetItemWithError(environ_keys, a[0]);
     if (envkey != NULL) {
         Py_INCREF(envkey);
     }
     else {
         if (PyErr_Occurred()) return NULL;
-        envkey = PyObject_CallOneArg(key_func, a[1]);
+        envkey = PyObject_CallOneArg(environ_key_func, a[0]);
         if (envkey == NULL) return NULL;
     }
-    PyObject *environ = PyObject_GetAttr(a[0], str_environ);
+    PyObject *environ = PyObject_GetAttr(self, str_environ);
     if (environ == NULL) {
         Py_DECREF(envkey);
         return NULL;
@@ -573,12 +578,12 @@ environ_get(PyObject *spec, PyObject *const *args, Py_ssize_t nargs, PyObject *k
             rv = NULL;
         }
         else {
-            rv = typed_value(value == Py_None ? NULL : value, a[2], a[3]);
+            rv = typed_value(value == Py_None ? NULL : value, a[1], a[2]);
         }
     }
     else {  /* some other mapping: its own get() */
         PyObject *value = PyObject_CallMethod(environ, "get", "O", envkey);
-        rv = value == NULL ? NULL : typed_value(value == Py_None ? NULL : value, a[2], a[3]);
+        rv = value == NULL ? NULL : typed_value(value == Py_None ? NULL : value, a[1], a[2]);
         Py_XDECREF(value);
     }
     Py_DECREF(environ);
@@ -596,23 +601,19 @@ static PyMethodDef environ_get_def = {
     "First value of header ``key``, or ``default``; ``type`` converts it.",
 };
 
-/* environ_get_method(environ_keys, key_func): EnvironHeaders.get, to set on the class. */
+/* environ_get_method(environ_keys, key_func, cls): EnvironHeaders.get, a method
+   descriptor of ``cls`` to set on it. */
 static PyObject *
 environ_get_method(PyObject *module, PyObject *args)
 {
-    PyObject *keys, *key_func;
-    if (!PyArg_ParseTuple(args, "O!O:environ_get_method", &PyDict_Type, &keys, &key_func)) {
+    PyObject *keys, *key_func, *cls;
+    if (!PyArg_ParseTuple(args, "O!OO!:environ_get_method", &PyDict_Type, &keys, &key_func,
+                          &PyType_Type, &cls)) {
         return NULL;
     }
-    PyObject *spec = PyTuple_Pack(2, keys, key_func);
-    if (spec == NULL) return NULL;
-    PyObject *fn = PyCFunction_New(&environ_get_def, spec);
-    Py_DECREF(spec);
-    if (fn == NULL) return NULL;
-    /* instancemethod: a plain C function does not bind as a method; this does. */
-    PyObject *method = PyInstanceMethod_New(fn);
-    Py_DECREF(fn);
-    return method;
+    Py_XSETREF(environ_keys, Py_NewRef(keys));
+    Py_XSETREF(environ_key_func, Py_NewRef(key_func));
+    return PyDescr_NewMethod((PyTypeObject *)cls, &environ_get_def);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -621,7 +622,7 @@ static PyMethodDef module_methods[] = {
     {"parse_plain_qs", (PyCFunction)(void (*)(void))parse_plain_qs, METH_FASTCALL,
      "parse_plain_qs(data, cls, max_fields) -> cls instance or None: split a query string."},
     {"environ_get_method", environ_get_method, METH_VARARGS,
-     "environ_get_method(environ_keys, key_func) -> EnvironHeaders.get in C."},
+     "environ_get_method(environ_keys, key_func, cls) -> EnvironHeaders.get in C."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -642,9 +643,7 @@ module_exec(PyObject *m)
         Py_XDECREF(cp);
         return -1;
     }
-    PyObject *fn = PyCFunction_New(&multidict_get_def, NULL);
-    PyObject *method = fn == NULL ? NULL : PyInstanceMethod_New(fn);
-    Py_XDECREF(fn);
+    PyObject *method = PyDescr_NewMethod(&PyDict_Type, &multidict_get_def);
     if (method == NULL || PyModule_AddObject(m, "multidict_get", method) < 0) {
         Py_XDECREF(method);
         return -1;

@@ -20,8 +20,8 @@ _D = TypeVar("_D", bound=dict[Any, Any])
 
 def parse_plain_qs(data: str | bytes, cls: type[_D], max_fields: int | None) -> _D | None: ...
 
-# Instance methods (they bind like functions): MultiDict.get and EnvironHeaders.get.
+# Method descriptors: MultiDict.get (of dict) and EnvironHeaders.get (of the class given).
 multidict_get: Callable[..., Any]
 
-def environ_get_method(environ_keys: dict[str, str],
-                       key_func: Callable[[str], str]) -> Callable[..., Any]: ...
+def environ_get_method(environ_keys: dict[str, str], key_func: Callable[[str], str],
+                       cls: type) -> Callable[..., Any]: ...

@@ -628,7 +628,7 @@ if speedups is not None:
     # request.headers.get); tests/test_speedups.py holds both to the same answers.
     MultiDict.get = speedups.multidict_get  # type: ignore[method-assign]
     EnvironHeaders.get = speedups.environ_get_method(  # type: ignore[method-assign]
-        _environ_keys, EnvironHeaders._key)
+        _environ_keys, EnvironHeaders._key, EnvironHeaders)
 
 
 class FileStorage:
