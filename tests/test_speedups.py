@@ -133,6 +133,13 @@ def test_parse_plain_qs_arguments():
     assert type(md) is ImmutableMultiDict and md._multi is None and md == {"a": "1"}
     with pytest.raises(TypeError):
         md["b"] = "2"  # still immutable
+    # Field names are reused from a bounded table: thousands of distinct names (slots
+    # overwritten again and again), names at and past its length bound, all come back
+    # right, and the same name twice gives equal keys.
+    for round_ in range(2):
+        names = [f"n{i}" for i in range(3000)] + ["k" * 32, "k" * 33, ""]
+        got = speedups.parse_plain_qs("&".join(f"{n}={round_}" for n in names), dict, None)
+        assert got is not None and list(got) == names and set(got.values()) == {str(round_)}
     # A long body takes the heap buffer rather than the stack one.
     body = "&".join(f"k{i}=v+{i}%21" for i in range(500))
     into = speedups.parse_plain_qs(body, dict, None)

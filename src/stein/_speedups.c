@@ -291,8 +291,40 @@ hexval(unsigned char c)
 /* One key or value: '+' is a space, %XX a byte, the bytes strict UTF-8. Returns NULL
    with no exception set when the component needs the general parser (a bad escape or bad
    UTF-8, which it reports as a 400). */
+/* Field names repeat from request to request ("q", "page", "csrf_token"...), so short
+   plain ones are kept in a small table and handed out again: no allocation, and the dict
+   insert reuses the cached hash. A slot is overwritten on collision, so the table stays
+   at KEY_CACHE_SIZE entries whatever names clients send. (The GIL guards it.) */
+#define KEY_CACHE_SIZE 256
+#define KEY_CACHE_MAXLEN 32
+static PyObject *key_cache[KEY_CACHE_SIZE];
+
 static PyObject *
-decode_component(const unsigned char *s, Py_ssize_t n, char *buf)
+cached_key(const unsigned char *s, Py_ssize_t n)
+{
+    unsigned int h = 2166136261u;  /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h = (h ^ s[i]) * 16777619u;
+    }
+    PyObject **slot = &key_cache[h & (KEY_CACHE_SIZE - 1)];
+    PyObject *k = *slot;
+    if (k != NULL && PyUnicode_GET_LENGTH(k) == n &&
+            memcmp(PyUnicode_DATA(k), s, (size_t)n) == 0) {
+        return Py_NewRef(k);
+    }
+    k = PyUnicode_New(n, 127);
+    if (k == NULL) return NULL;
+    memcpy(PyUnicode_DATA(k), s, (size_t)n);
+    if (PyObject_Hash(k) == -1) {
+        Py_DECREF(k);
+        return NULL;
+    }
+    Py_XSETREF(*slot, Py_NewRef(k));
+    return k;
+}
+
+static PyObject *
+decode_component(const unsigned char *s, Py_ssize_t n, char *buf, int is_key)
 {
     int plain = 1;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -301,6 +333,9 @@ decode_component(const unsigned char *s, Py_ssize_t n, char *buf)
             plain = 0;
             break;
         }
+    }
+    if (plain && is_key && n <= KEY_CACHE_MAXLEN) {
+        return cached_key(s, n);
     }
     if (plain) {
         /* ASCII: a compact str straight from the bytes, no codec. */
@@ -430,12 +465,12 @@ fill_dict(PyObject *into, const unsigned char *s, Py_ssize_t n, PyObject *maxobj
             const unsigned char *eq = memchr(s + start, '=', (size_t)(stop - start));
             Py_ssize_t kend = eq ? (Py_ssize_t)(eq - s) : stop;
             Py_ssize_t vstart = eq ? kend + 1 : stop;
-            PyObject *k = decode_component(s + start, kend - start, buf);
+            PyObject *k = decode_component(s + start, kend - start, buf, 1);
             if (k == NULL) {
                 result = PyErr_Occurred() ? -1 : 0;
                 break;
             }
-            PyObject *v = decode_component(s + vstart, stop - vstart, buf);
+            PyObject *v = decode_component(s + vstart, stop - vstart, buf, 0);
             if (v == NULL) {
                 Py_DECREF(k);
                 result = PyErr_Occurred() ? -1 : 0;
