@@ -288,9 +288,6 @@ hexval(unsigned char c)
     return -1;
 }
 
-/* One key or value: '+' is a space, %XX a byte, the bytes strict UTF-8. Returns NULL
-   with no exception set when the component needs the general parser (a bad escape or bad
-   UTF-8, which it reports as a 400). */
 /* Field names repeat from request to request ("q", "page", "csrf_token"...), so short
    plain ones are kept in a small table and handed out again: no allocation, and the dict
    insert reuses the cached hash. A slot is overwritten on collision, so the table stays
@@ -323,6 +320,9 @@ cached_key(const unsigned char *s, Py_ssize_t n)
     return k;
 }
 
+/* One key or value: '+' is a space, %XX a byte, the bytes strict UTF-8. Returns NULL
+   with no exception set when the component needs the general parser (a bad escape or bad
+   UTF-8, which it reports as a 400). */
 static PyObject *
 decode_component(const unsigned char *s, Py_ssize_t n, char *buf, int is_key)
 {
@@ -688,6 +688,10 @@ module_exec(PyObject *m)
 
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, module_exec},
+#ifdef Py_mod_multiple_interpreters
+    /* The key table and the header-name cache are process-wide. */
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
     {0, NULL},
 };
 
