@@ -440,9 +440,12 @@ fill_dict(PyObject *into, const unsigned char *s, Py_ssize_t n, PyObject *maxobj
         return 1;  /* no pairs, whatever the bound */
     }
     if (maxobj != Py_None) {
-        Py_ssize_t max_fields = PyLong_AsSsize_t(maxobj);
+        int overflow;
+        long long max_fields = PyLong_AsLongLongAndOverflow(maxobj, &overflow);
         if (max_fields == -1 && PyErr_Occurred()) return -1;
-        Py_ssize_t parts = 1;
+        if (overflow < 0) return 0;  /* a bound below any count: the general path's 413 */
+        if (overflow > 0) max_fields = PY_SSIZE_T_MAX;  /* above any count */
+        long long parts = 1;
         const unsigned char *p = s, *end = s + n;
         while ((p = memchr(p, '&', (size_t)(end - p))) != NULL) {
             parts++;
