@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .datastructures import ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
-from .http import parse_plain_qs, parse_qs_multidict
+from .http import parse_qs_multidict
 
 if TYPE_CHECKING:
     from .wrappers import Request
@@ -195,13 +195,7 @@ def parse_urlencoded(request: Request) -> ImmutableMultiDict:
             if len(data) < n:  # a short read (servers may): the rest, or 400
                 data += read_exactly(wsgi_input, n - len(data))
             rd["_cached_data"] = data
-    cls = request.parameter_storage_class
-    if parse_plain_qs is not None and cls is ImmutableMultiDict:
-        # parse_qs_multidict's first step, without the call in between (every form post).
-        md = parse_plain_qs(data, cls, max_fields)
-        if md is not None:
-            return md  # type: ignore[no-any-return]
-    return parse_qs_multidict(data, cls, "form data", max_fields)  # type: ignore[no-any-return]
+    return parse_qs_multidict(data, request.parameter_storage_class, "form data", max_fields)  # type: ignore[no-any-return]
 
 
 def parse_multipart(request: Request, boundary: str | None = None

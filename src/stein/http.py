@@ -117,6 +117,36 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
     return out
 
 
+def _parse_plain_qs(qs: str | bytes, cls: type[MultiDict], what: str,
+                    max_fields: int | None) -> Any:
+    """Plain ASCII input without ``%`` escapes split straight into a new ``cls``, with no
+    list of pairs in between; ``None`` for anything else (repeated or empty keys too)."""
+    if isinstance(qs, bytes):
+        if not qs.isascii() or b"%" in qs:
+            return None
+        text = qs.decode("ascii")
+    else:
+        if not qs.isascii() or "%" in qs:
+            return None
+        text = qs
+    parts = text.replace("+", " ").split("&")
+    if max_fields is not None and len(parts) > max_fields:
+        _too_many_fields(what, max_fields)
+    d = {}
+    for part in parts:
+        k, _, v = part.partition("=")
+        d[k] = v
+    # Fewer keys than parts: a key repeats (or a part was empty, which the general path
+    # skips); a "" key may also come from an empty part. Both are rare.
+    if len(d) != len(parts) or "" in d:
+        return None
+    md = dict.__new__(cls)
+    dict.update(md, d)
+    return md
+
+
+# The same split in C (stein/_speedups.c), which also takes escapes and UTF-8; like the
+# Python one it leaves repeated keys, bad input and too many fields to the general path.
 parse_plain_qs = speedups.parse_plain_qs if speedups is not None else None
 
 
@@ -124,38 +154,17 @@ def parse_qs_multidict(qs: str | bytes, cls: type[MultiDict] = ImmutableMultiDic
                        what: str = "query string", max_fields: int | None = None) -> Any:
     """:func:`parse_qsl` into a ``cls`` MultiDict (same pairs, same errors).
 
-    Plain ASCII input without ``%`` escapes (the usual query string or form) is split
-    straight into a dict, with no list of pairs in between; anything else, or a repeated
-    or empty key, takes the general path.
+    The usual query string or form is split straight into the MultiDict (see
+    ``_parse_plain_qs``); anything else, or a repeated or empty key, takes the general path.
     """
     if not qs:
         return dict.__new__(cls) if cls is ImmutableMultiDict or cls is MultiDict else cls()
-    if parse_plain_qs is not None and (cls is ImmutableMultiDict or cls is MultiDict):
-        # The split below in C, escapes and UTF-8 included; it leaves repeated keys, bad
-        # input and too many fields to the general path.
-        md = parse_plain_qs(qs, cls, max_fields)
+    if cls is ImmutableMultiDict or cls is MultiDict:
+        if parse_plain_qs is not None:
+            md = parse_plain_qs(qs, cls, max_fields)
+        else:
+            md = _parse_plain_qs(qs, cls, what, max_fields)
         if md is not None:
-            return md
-        return multidict_from_pairs(cls, parse_qsl(qs, what, max_fields))
-    if isinstance(qs, bytes):
-        plain = qs.isascii() and b"%" not in qs
-        text = qs.decode("ascii") if plain else ""
-    else:
-        plain = qs.isascii() and "%" not in qs
-        text = qs
-    if plain and (cls is ImmutableMultiDict or cls is MultiDict):
-        parts = text.replace("+", " ").split("&")
-        if max_fields is not None and len(parts) > max_fields:
-            _too_many_fields(what, max_fields)
-        d = {}
-        for part in parts:
-            k, _, v = part.partition("=")
-            d[k] = v
-        # Fewer keys than parts: a key repeats (or a part was empty, which the general
-        # path skips); a "" key may also come from an empty part. Both are rare.
-        if len(d) == len(parts) and "" not in d:
-            md = dict.__new__(cls)
-            dict.update(md, d)
             return md
     return multidict_from_pairs(cls, parse_qsl(qs, what, max_fields))
 

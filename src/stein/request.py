@@ -65,9 +65,6 @@ if speedups is not None:
     cached_property = speedups.cached_property  # type: ignore[misc]
 
 
-_parse_plain_qs = speedups.parse_plain_qs if speedups is not None else None
-
-
 def _wsgi_decode(s: str) -> str:
     """PEP 3333 strings carry bytes as latin-1; re-decode them as UTF-8 (bad bytes -> 400)."""
     if s.isascii():
@@ -444,11 +441,6 @@ class Request:
         else:  # _form_limit inlined: one config read per query string
             limit = actx.app.config.get("MAX_FORM_PARTS", self.max_form_fields)
             limit = self.max_form_fields if limit is None else int(limit)
-        if _parse_plain_qs is not None and self.parameter_storage_class is ImmutableMultiDict:
-            # parse_qs_multidict's first step, without the call in between.
-            md = _parse_plain_qs(qs, ImmutableMultiDict, limit)
-            if md is not None:
-                return md  # type: ignore[no-any-return]
         return parse_qs_multidict(qs, self.parameter_storage_class, "query string", limit)
 
     def _app_config(self, key: str, default: Any = None) -> Any:
@@ -592,7 +584,8 @@ class Request:
     def form(self) -> ImmutableMultiDict:
         """Form fields of a urlencoded or multipart body."""
         if self.environ.get("CONTENT_TYPE") == "application/x-www-form-urlencoded":
-            # _load_form_data's first case, without the call in between.
+            # _load_form_data's first case, without the call in between (measured: about
+            # 0.25 µs of a 7 µs form post).
             form = _forms.parse_urlencoded(self)
             self.__dict__["files"] = dict.__new__(ImmutableMultiDict)
             return form
