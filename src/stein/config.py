@@ -9,6 +9,9 @@ import types
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+# The prefix of from_prefixed_env() when none is given; stein.compat sets "FLASK".
+DEFAULT_ENV_PREFIX = "STEIN"
+
 
 class ConfigAttribute:
     """Forward an app attribute to a config key (``app.secret_key`` <-> ``SECRET_KEY``)."""
@@ -49,12 +52,14 @@ class Config(dict):  # type: ignore[type-arg]
             )
         return self.from_pyfile(rv, silent=silent)
 
-    def from_prefixed_env(self, prefix: str = "STEIN", *, loads: Callable[[str], Any] = json.loads) -> bool:
+    def from_prefixed_env(self, prefix: str | None = None, *,
+                          loads: Callable[[str], Any] = json.loads) -> bool:
         """Load ``STEIN_*`` environment variables; values are parsed as JSON when they can be.
 
-        ``STEIN_A__B=1`` sets ``config["A"]["B"] = 1``.
+        ``STEIN_A__B=1`` sets ``config["A"]["B"] = 1``. The default prefix is
+        ``DEFAULT_ENV_PREFIX``: ``STEIN``, or ``FLASK`` while :mod:`stein.compat` is on.
         """
-        prefix = f"{prefix}_"
+        prefix = f"{DEFAULT_ENV_PREFIX if prefix is None else prefix}_"
         for key in sorted(os.environ):
             if not key.startswith(prefix):
                 continue

@@ -427,6 +427,67 @@ else:
     g = cast(_AppCtxGlobals, _FastProxy(_lookup_g, "g"))
 
 
+class LocalProxy(_ProxyOps):
+    """A proxy to whatever a context variable, a callable or a ``Local`` holds at the time
+    of use; Werkzeug's ``LocalProxy``, which Flask extensions build their globals from.
+
+    >>> from contextvars import ContextVar
+    >>> user: ContextVar[str] = ContextVar("user")
+    >>> current_user = LocalProxy(user)
+    >>> token = user.set("ada")
+    >>> current_user.upper()
+    'ADA'
+    >>> LocalProxy(lambda: {"a": 1})["a"]
+    1
+
+    ``name`` reads that attribute of the object (``LocalProxy(_cv_app, "g")``);
+    ``unbound_message`` is the ``RuntimeError`` text when there is nothing to proxy.
+    """
+
+    __slots__ = ("_lookup", "_proxy_name", "__wrapped")
+
+    def __init__(self, local: Any, name: str | None = None, *,
+                 unbound_message: str | None = None) -> None:
+        message = unbound_message or "object is not bound"
+        if isinstance(local, ContextVar):
+            def get() -> Any:
+                try:
+                    obj = local.get()
+                except LookupError:
+                    raise RuntimeError(message) from None
+                return obj if name is None else getattr(obj, name)
+        elif hasattr(local, "_get_local_object"):  # stein.local.Local / LocalStack
+            def get() -> Any:
+                obj = local._get_local_object(name, message)
+                return obj
+        elif callable(local):
+            def get() -> Any:
+                obj = local()
+                return obj if name is None else getattr(obj, name)
+        else:
+            raise TypeError(f"Don't know how to proxy {type(local)!r}.")
+        object.__setattr__(self, "_lookup", get)
+        object.__setattr__(self, "_proxy_name", name or getattr(local, "__name__", "proxy"))
+        object.__setattr__(self, "_LocalProxy__wrapped", local)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "__wrapped__":
+            return object.__getattribute__(self, "_LocalProxy__wrapped")
+        return getattr(self._lookup(), name)
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._lookup())
+        except RuntimeError:
+            return False
+
+
+# Flask's names for the contexts themselves (``flask.globals.app_ctx``/``request_ctx``).
+app_ctx: AppContext = cast(AppContext, LocalProxy(_cv_app, unbound_message=_no_app_msg))
+request_ctx: RequestContext = cast(
+    RequestContext, LocalProxy(_cv_request, unbound_message=_no_req_msg))
+
+
 def has_request_context() -> bool:
     """Whether a request context is active (e.g. inside a view)."""
     return _cv_request.get(None) is not None

@@ -1,0 +1,22 @@
+"""What changes in Stein's behaviour while :mod:`stein.compat` is installed.
+
+Only what Flask code can observe and Stein names differently: the ``FLASK_`` environment
+prefix instead of ``STEIN_``. Each switch is a plain attribute of the Stein module that
+owns the behaviour, so the path with compat off costs nothing.
+"""
+
+from __future__ import annotations
+
+
+def enable() -> None:
+    """Switch Stein's Flask-observable behaviour to Flask's."""
+    from .. import config
+
+    config.DEFAULT_ENV_PREFIX = "FLASK"
+
+
+def disable() -> None:
+    """Back to Stein's own behaviour."""
+    from .. import config
+
+    config.DEFAULT_ENV_PREFIX = "STEIN"

@@ -1,0 +1,113 @@
+"""Rewrite Flask source to import Stein instead: the "renaming imports" of porting, done
+by the same table that :mod:`stein.compat` answers imports from.
+
+Only code is rewritten, never strings or comments: ``flask.globals.request_ctx`` becomes
+``stein.ctx.request_ctx``, ``from werkzeug.test import Client`` becomes ``from
+stein.testing import Client``, ``FlaskClient`` becomes ``SteinClient`` and ``Flask``
+becomes ``Stein``. Third-party modules (``flask_login``, ``alchemical.flask``) are left
+alone: they keep importing ``flask``, which is what :mod:`stein.compat` is for.
+
+>>> print(port_source("from flask import Flask, request\\napp = Flask(__name__)\\n"), end="")
+from stein import Stein, request
+app = Stein(__name__)
+
+From the shell: ``python -m stein.compat.port app.py tests/*.py`` rewrites the files in
+place (``--diff`` prints a diff instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import io
+import re
+import sys
+import tokenize
+from pathlib import Path
+
+from ._names import MODULES
+
+# Flask's names for classes Stein names after itself.
+_CLASS_NAMES = re.compile(r"\bFlask(?=[A-Z]|\b)")
+
+
+def _module_for(dotted: str) -> tuple[str, int] | None:
+    """The Stein module for the longest known prefix of ``dotted``, and its part count."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        target = MODULES.get(".".join(parts[:n]))
+        if target is not None:
+            return target, n
+    return None
+
+
+def _rename_chain(names: list[str]) -> list[str]:
+    found = _module_for(".".join(names))
+    if found is None:
+        return names
+    target, n = found
+    return target.split(".") + [_CLASS_NAMES.sub("Stein", name) for name in names[n:]]
+
+
+def port_source(source: str) -> str:
+    """``source`` with its Flask and Werkzeug imports and names rewritten for Stein."""
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    line_starts = [0]
+    for line in source.splitlines(keepends=True):
+        line_starts.append(line_starts[-1] + len(line))
+
+    def offset(pos: tuple[int, int]) -> int:
+        return line_starts[pos[0] - 1] + pos[1]
+
+    edits: list[tuple[int, int, str]] = []
+    i = 0
+    prev = ""
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == tokenize.NAME and tok.string in ("flask", "werkzeug") and prev != ".":
+            # A dotted chain that starts at ``flask``/``werkzeug``; ``x.flask`` stays.
+            j = i
+            names = [tok.string]
+            while (j + 2 < len(tokens) and tokens[j + 1].string == "."
+                   and tokens[j + 2].type == tokenize.NAME):
+                names.append(tokens[j + 2].string)
+                j += 2
+            renamed = _rename_chain(names)
+            if renamed != names:
+                edits.append((offset(tok.start), offset(tokens[j].end), ".".join(renamed)))
+            prev = tokens[j].string
+            i = j + 1
+            continue
+        if tok.type == tokenize.NAME:
+            new = _CLASS_NAMES.sub("Stein", tok.string)
+            if new != tok.string:
+                edits.append((offset(tok.start), offset(tok.end), new))
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+            prev = tok.string
+        i += 1
+    for begin, stop, text in reversed(edits):
+        source = source[:begin] + text + source[stop:]
+    return source
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the given files in place, or print a diff with ``--diff``."""
+    parser = argparse.ArgumentParser(prog="python -m stein.compat.port", description=__doc__)
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--diff", action="store_true", help="print a diff, change nothing")
+    args = parser.parse_args(argv)
+    for path in args.files:
+        old = path.read_text(encoding="utf-8")
+        new = port_source(old)
+        if new == old:
+            continue
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                old.splitlines(True), new.splitlines(True), str(path), str(path)))
+        else:
+            path.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
