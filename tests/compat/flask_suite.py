@@ -14,7 +14,6 @@ one of two modes:
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -67,10 +66,11 @@ def sdist(name: str, version: str) -> Path:
     return dest
 
 
-def prepare(mode: str) -> Path:
+def prepare(mode: str, work: Path | None = None) -> Path:
     """A fresh copy of Flask's tests for ``mode`` (``renamed``, ``compat`` or ``flask``)."""
     src = sdist("flask", FLASK_VERSION) / "tests"
-    work = CACHE / f"flask-tests-{mode}"
+    # One directory per process: several runs at once must not share a tree.
+    work = work or CACHE / f"flask-tests-{mode}-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(src, work / "tests")
     conftest = _PYTEST9_SHIM
@@ -99,7 +99,10 @@ def run(mode: str, args: list[str] = (), python: str | None = None) -> dict[str,
                     "no:cacheprovider", "--continue-on-collection-errors", f"--junitxml={report}", "-o", "junit_family=xunit1",
                     *args], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    timeout=900)
-    return outcomes(report)
+    try:
+        return outcomes(report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def outcomes(report: Path) -> dict[str, str]:
@@ -143,17 +146,23 @@ def main(argv: list[str]) -> int:
         REFERENCE.write_text("".join(f"{n}\n" for n, o in sorted(results.items()) if o == "passed"))
         print(f"{sum(o == 'passed' for o in results.values())}/{len(results)} pass on Flask")
         return 0
+    if argv and argv[0] == "prepare":
+        # python flask_suite.py prepare compat /tmp/dir; then run pytest inside that dir
+        print(prepare(argv[1], Path(argv[2]) if len(argv) > 2 else None))
+        return 0
     mode = argv[0] if argv else "compat"
-    results = run(mode, argv[1:])
+    verbose = "-v" in argv[1:]
+    results = run(mode, [a for a in argv[1:] if a != "-v"])
     table = summary(results)
     for file, (ok, total) in table.items():
         print(f"{file:45} {ok:4}/{total:<4}")
     ok = sum(v[0] for v in table.values())
     total = sum(v[1] for v in table.values())
     print(f"{'total':45} {ok:4}/{total:<4} ({100 * ok / total:.1f}%)")
-    failed = sorted(n for n, o in results.items() if o == "failed")
-    (CACHE / f"failed-{mode}.json").write_text(json.dumps(failed, indent=1))
-    print(f"failed ids: {CACHE / f'failed-{mode}.json'}")
+    if verbose:
+        ref = reference()
+        for node in sorted(n for n in ref if results.get(n) != "passed"):
+            print("not passing:", node)
     return 0
 
 
