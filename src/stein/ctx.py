@@ -7,10 +7,13 @@ request without thread-local tricks. The globals ``request``, ``session``, ``g``
 
 from __future__ import annotations
 
+import copy
+import math
+import operator
 import sys
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
-from functools import update_wrapper
+from functools import partial, update_wrapper
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._accel import speedups
@@ -38,6 +41,35 @@ request. Use app.test_request_context() in tests, or run the code inside a view.
 """
 
 _sentinel: Any = object()
+
+# ``stein.signals`` once it is imported, else None: no receiver can exist, so the request
+# path skips every send. Modules above this one that send signals register with
+# on_signals_loaded instead of importing stein.signals (which would load blinker).
+signals: Any = None
+_signals_listeners: list[Callable[[Any], None]] = []
+
+
+def on_signals_loaded(listener: Callable[[Any], None]) -> None:
+    """Call ``listener(stein.signals)`` when that module is imported (now, if it is)."""
+    _signals_listeners.append(listener)
+    if signals is not None:
+        listener(signals)
+
+
+def _signals_loaded(module: Any) -> None:
+    # Called by stein.signals at import.
+    global signals
+    signals = module
+    for listener in _signals_listeners:
+        listener(module)
+# Stands for the level of a context that the app made current itself (see AppContext.push).
+_IMPLICIT: Any = object()
+
+# How ``g`` and an unbound proxy show in ``repr``; stein.compat switches them to Flask's
+# wording (``<flask.g of 'app'>``, ``<LocalProxy unbound>``), which Flask code may print
+# or compare.
+G_REPR_PACKAGE = "stein"
+UNBOUND_PROXY_REPR = "<unbound proxy {name}>"
 
 
 class _AppCtxGlobals:
@@ -71,7 +103,7 @@ class _AppCtxGlobals:
     def __repr__(self) -> str:
         actx = _cv_app.get(None)
         if actx is not None:
-            return f"<stein.g of {actx.app.name!r}>"
+            return f"<{G_REPR_PACKAGE}.g of {actx.app.name!r}>"
         return object.__repr__(self)
 
 
@@ -101,12 +133,12 @@ class AppContext:
 
     def push(self) -> None:
         if self._tokens is None:
-            self._tokens = []
+            # Stein.wsgi_app makes a context current without push(); a push inside the
+            # request (``with app_ctx:``) is then a nested one, and must not tear down.
+            self._tokens = [] if _cv_app.get(None) is not self else [_IMPLICIT]
         self._tokens.append(_cv_app.set(self))
-        from . import app as _app
-
-        if _app.signals is not None and _app.signals.appcontext_pushed.receivers:
-            _app.signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+        if signals is not None and signals.appcontext_pushed.receivers:
+            signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         tokens = self._tokens if self._tokens is not None else []
@@ -120,10 +152,8 @@ class AppContext:
             _cv_app.reset(tokens.pop())
         if ctx is not self:
             raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
-        from . import app as _app
-
-        if _app.signals is not None and _app.signals.appcontext_popped.receivers:
-            _app.signals.appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+        if signals is not None and signals.appcontext_popped.receivers:
+            signals.appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -186,7 +216,7 @@ class RequestContext:
         else:
             self._app_ctx = None
         if self._tokens is None:
-            self._tokens = []
+            self._tokens = [] if _cv_request.get(None) is not self else [_IMPLICIT]
         self._tokens.append(_cv_request.set(self))
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
@@ -279,7 +309,7 @@ class _ProxyOps:
         try:
             return repr(self._lookup())
         except RuntimeError:
-            return f"<unbound proxy {self._proxy_name}>"
+            return UNBOUND_PROXY_REPR.format(name=self._proxy_name)
 
     def __str__(self) -> str:
         return str(self._lookup())
@@ -427,16 +457,44 @@ else:
     g = cast(_AppCtxGlobals, _FastProxy(_lookup_g, "g"))
 
 
+def _forward(fn: Callable[..., Any]) -> Callable[..., Any]:
+    # A special method of LocalProxy that applies ``fn`` to the current object: Python
+    # looks special methods up on the type, so ``__getattr__`` alone never sees them.
+    def method(self: LocalProxy, *args: Any) -> Any:
+        return fn(self._lookup(), *args)
+
+    return method
+
+
+def _forward_method(name: str) -> Callable[..., Any]:
+    # For special methods with no builtin that calls them (``__enter__``, ``__aexit__``...).
+    def method(self: LocalProxy, *args: Any) -> Any:
+        return getattr(self._lookup(), name)(*args)
+
+    return method
+
+
+def _forward_inplace(fn: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    # ``proxy += x`` changes the object in place and keeps the name bound to the proxy.
+    def method(self: LocalProxy, other: Any) -> LocalProxy:
+        fn(self._lookup(), other)
+        return self
+
+    return method
+
+
 class LocalProxy(_ProxyOps):
-    """A proxy to whatever a context variable, a callable or a ``Local`` holds at the time
-    of use; Werkzeug's ``LocalProxy``, which Flask extensions build their globals from.
+    """A proxy to whatever a context variable, a callable, a :class:`~stein.local.Local`
+    or a :class:`~stein.local.LocalStack` holds at the time of use; Werkzeug's
+    ``LocalProxy``, which Flask extensions build their globals from. Every operation,
+    operators and ``with`` included, goes to the current object.
 
     >>> from contextvars import ContextVar
     >>> user: ContextVar[str] = ContextVar("user")
     >>> current_user = LocalProxy(user)
     >>> token = user.set("ada")
-    >>> current_user.upper()
-    'ADA'
+    >>> current_user.upper(), current_user + "!"
+    ('ADA', 'ada!')
     >>> LocalProxy(lambda: {"a": 1})["a"]
     1
 
@@ -449,6 +507,7 @@ class LocalProxy(_ProxyOps):
     def __init__(self, local: Any, name: str | None = None, *,
                  unbound_message: str | None = None) -> None:
         message = unbound_message or "object is not bound"
+        get: Callable[[], Any]
         if isinstance(local, ContextVar):
             def get() -> Any:
                 try:
@@ -456,10 +515,11 @@ class LocalProxy(_ProxyOps):
                 except LookupError:
                     raise RuntimeError(message) from None
                 return obj if name is None else getattr(obj, name)
-        elif hasattr(local, "_get_local_object"):  # stein.local.Local / LocalStack
-            def get() -> Any:
-                obj = local._get_local_object(name, message)
-                return obj
+        elif hasattr(type(local), "_proxy_get"):
+            # stein.local.Local / LocalStack: the seam that keeps ctx from importing local.
+            if name is None and getattr(type(local), "_proxy_needs_name", False):
+                raise TypeError("'name' is required when proxying a 'Local' object.")
+            get = partial(local._proxy_get, name, message)
         elif callable(local):
             def get() -> Any:
                 obj = local()
@@ -475,11 +535,54 @@ class LocalProxy(_ProxyOps):
             return object.__getattribute__(self, "_LocalProxy__wrapped")
         return getattr(self._lookup(), name)
 
-    def __bool__(self) -> bool:
+    def __repr__(self) -> str:
         try:
-            return bool(self._lookup())
+            return repr(self._lookup())
         except RuntimeError:
-            return False
+            return f"<{type(self).__name__} unbound>"
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # type: ignore[override]
+        try:
+            return type(self._lookup())
+        except RuntimeError:
+            return type(self)
+
+    def __copy__(self) -> Any:
+        return copy.copy(self._lookup())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.deepcopy(self._lookup(), memo)
+
+
+def _swap(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    return lambda obj, other: fn(other, obj)
+
+
+_unary_and_binary: dict[str, Callable[..., Any]] = {
+    "__lt__": operator.lt, "__le__": operator.le, "__gt__": operator.gt,
+    "__ge__": operator.ge, "__bytes__": bytes, "__format__": format,
+    "__length_hint__": operator.length_hint, "__next__": next, "__reversed__": reversed,
+    "__neg__": operator.neg, "__pos__": operator.pos, "__abs__": abs,
+    "__invert__": operator.invert, "__complex__": complex, "__int__": int,
+    "__float__": float, "__index__": operator.index, "__round__": round,
+    "__trunc__": math.trunc, "__floor__": math.floor, "__ceil__": math.ceil,
+    "__divmod__": divmod, "__rdivmod__": _swap(divmod), "__pow__": pow,
+    "__rpow__": _swap(pow),
+}
+for _name, _fn in _unary_and_binary.items():
+    setattr(LocalProxy, _name, _forward(_fn))
+for _op in ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "lshift",
+            "rshift", "and", "xor", "or"):
+    _fn = getattr(operator, _op if _op not in ("and", "or") else _op + "_")
+    setattr(LocalProxy, f"__{_op}__", _forward(_fn))
+    setattr(LocalProxy, f"__r{_op}__", _forward(_swap(_fn)))
+    setattr(LocalProxy, f"__i{_op}__", _forward_inplace(getattr(operator, f"i{_op}")))
+LocalProxy.__ipow__ = _forward_inplace(operator.ipow)  # type: ignore[attr-defined]
+for _name in ("__enter__", "__exit__", "__await__", "__aiter__", "__anext__",
+              "__aenter__", "__aexit__"):
+    setattr(LocalProxy, _name, _forward_method(_name))
+del _name, _fn, _op, _unary_and_binary
 
 
 # Flask's names for the contexts themselves (``flask.globals.app_ctx``/``request_ctx``).
