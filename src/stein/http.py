@@ -647,13 +647,53 @@ def dump_cookie(
     return "; ".join(parts)
 
 
+# RFC 3986 3.2.2/3.2.3: ``host [":" port]`` where host is a reg-name (unreserved,
+# pct-encoded, sub-delims; IPv4 is a reg-name too) or a bracketed IPv6 literal, and the port
+# is ASCII digits. Nothing here can end the authority early in a browser's URL parser ("@",
+# "/", "\\", "?", "#", a second ":"), which is what makes url_for(_external=True) safe.
+_HOST_RE = re.compile(
+    r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+"
+    r"|\[(?:[0-9A-Fa-f:.]+(?:%25(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})+)?|v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+)\]"
+    r"(?::[0-9]{0,5})?",
+    re.ASCII,
+)
+_HOST_PORT_RE = re.compile(r"(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+|\[[^\]]*\])(?::[0-9]{0,5})?",
+                           re.ASCII)
+
+
+def is_valid_host(host: str) -> bool:
+    """Whether ``host`` is ``host[:port]`` as RFC 3986 allows it in a URL's authority: a
+    registered name or IPv4 address, or an IPv6 literal in brackets, and a port of digits.
+
+    >>> is_valid_host("example.com:8080"), is_valid_host("[::1]"), is_valid_host("a.com@b.com")
+    (True, True, False)
+    """
+    if _HOST_PORT_RE.fullmatch(host) is None:
+        return False
+    if host[0] == "[":
+        literal = host[1:host.index("]")]
+        if literal[:1] in ("v", "V"):
+            return _HOST_RE.fullmatch(host) is not None
+        import ipaddress
+
+        try:
+            ipaddress.IPv6Address(literal.replace("%25", "%", 1))
+        except ValueError:
+            return False
+    return True
+
+
 def host_is_trusted(host: str, trusted_hosts: Iterable[str]) -> bool:
     """Whether ``host`` (a ``Host`` header value, port ignored) is one of ``trusted_hosts``.
 
     An entry ``"example.com"`` matches only that name; ``".example.com"`` matches it and
-    every subdomain. Comparison is case-insensitive.
+    every subdomain. Comparison is case-insensitive. The whole value must be a valid
+    ``host[:port]`` (:func:`is_valid_host`): ``example.com:80@evil.com`` is not trusted.
+
+    >>> host_is_trusted("api.example.com:8080", [".example.com"])
+    True
     """
-    if not host:
+    if not host or not is_valid_host(host.strip()):
         return False
     name = _host_name(host)
     for entry in trusted_hosts:

@@ -9,7 +9,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .exceptions import BadRequest
+from .exceptions import BadRequest, RequestTimeout
+from .http import is_valid_host
 
 # RFC 9110 5.1 / 5.5: a field name is a token; a value has no control characters but HTAB.
 # Anything else is refused (400) rather than passed on, so the app and any proxy in front
@@ -17,7 +18,17 @@ from .exceptions import BadRequest
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _TARGET_BAD_RE = re.compile(r"[\x00-\x20\x7f]")
-_CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,16}\Z")
+# RFC 9112 7.1: chunk-size [chunk-ext] CRLF, where chunk-ext is ``;name[=value]`` pairs
+# (token or quoted-string values, optional whitespace around). Nothing else, and CRLF only:
+# a server that also took a bare LF or CR as the line end would read a different body than
+# a proxy in front that does not (aiohttp's CVE-2024-52304).
+_TCHAR = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
+_CHUNK_LINE_RE = re.compile(
+    rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[ \t]*" + _TCHAR + rb"+(?:[ \t]*=[ \t]*(?:" + _TCHAR
+    + rb'+|"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"))?[ \t]*)*\r\n\Z')
+_CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+# A trailer field line (RFC 9112 7.1.2): a header field line, ended by CRLF.
+_TRAILER_RE = re.compile(_TCHAR + rb"+:[\t -~\x80-\xff]*\r\n\Z")
 
 #: Longest request line accepted (longer -> 414).
 MAX_REQUEST_LINE = 8190
@@ -117,6 +128,10 @@ def apply_headers(environ: dict[str, Any], version: str, headers: list[tuple[str
             chunked = True
         if key == "CONNECTION":
             connection = value.lower()
+        elif key == "HOST" and value and not is_valid_host(value):
+            # Not host[:port] (RFC 3986): request.host refuses it too; here it is refused
+            # before the app sees it.
+            raise _BadRequest(400, "Invalid Host header")
         key = "HTTP_" + key
         if key in environ:
             sep = "; " if key == "HTTP_COOKIE" else ","
@@ -131,7 +146,7 @@ def apply_headers(environ: dict[str, Any], version: str, headers: list[tuple[str
         environ["wsgi.input_terminated"] = True
     else:
         if length is not None:
-            if not length.isdigit():
+            if not (length.isdigit() and length.isascii()):  # not "²" or "٣"
                 raise _BadRequest(400, "Invalid Content-Length")
             environ["CONTENT_LENGTH"] = length
         body = _LengthReader(rfile, int(length or 0))
@@ -146,19 +161,37 @@ def apply_headers(environ: dict[str, Any], version: str, headers: list[tuple[str
 # -- request body readers ---------------------------------------------------------------------
 
 
+class BodyTimeout(RequestTimeout, TimeoutError):
+    """408: the client did not send the request body within the server's body timeout.
+
+    Raised from ``wsgi.input`` reads, so a Stein app answers it as a 408 (and the server
+    closes the connection); as a ``TimeoutError`` it also stops code that only knows I/O.
+    """
+
+
+def _body_timed_out(reader: Any) -> BodyTimeout:
+    reader.broken = True  # the rest of the body is unknown: the connection cannot be reused
+    return BodyTimeout("The client took too long to send the request body.")
+
+
 class _LengthReader:
     """``wsgi.input`` for a body with ``Content-Length``: never reads past it."""
 
     def __init__(self, rfile: Any, length: int) -> None:
         self._rfile = rfile
         self.remaining = length
+        #: Set once a read timed out: the response then closes the connection.
+        self.broken = False
 
     def read(self, size: int = -1) -> bytes:
         if self.remaining <= 0:
             return b""
         if size is None or size < 0 or size > self.remaining:
             size = self.remaining
-        data = self._rfile.read(size)
+        try:
+            data = self._rfile.read(size)
+        except TimeoutError:
+            raise _body_timed_out(self) from None
         if len(data) < size:
             raise ConnectionError("client closed the connection mid-body")
         self.remaining -= len(data)
@@ -169,7 +202,10 @@ class _LengthReader:
             return b""
         if size is None or size < 0 or size > self.remaining:
             size = self.remaining
-        data = self._rfile.readline(size)
+        try:
+            data = self._rfile.readline(size)
+        except TimeoutError:
+            raise _body_timed_out(self) from None
         self.remaining -= len(data)
         return data  # type: ignore[no-any-return]
 
@@ -203,26 +239,45 @@ class _ChunkedReader:
             raise ConnectionError("client closed the connection mid-body")
         if not line.endswith(b"\n"):
             raise self._fail("Chunk size line too long in the chunked body")
-        size_text = line.split(b";", 1)[0].strip()
-        if not _CHUNK_SIZE_RE.match(size_text):
-            # Strict hex only: int() would also take "0x5", "+5" or "5_0".
-            raise self._fail(f"Invalid chunk size line in the chunked body: {size_text[:20]!r}")
-        self._left = int(size_text, 16)
+        m = _CHUNK_LINE_RE.match(line)
+        if m is None:
+            # Strict hex only (int() would also take "0x5", "+5" or "5_0"), a well-formed
+            # extension, and CRLF as the only line end.
+            size_text = line.split(b";", 1)[0].strip(b" \t\r\n")
+            if not _CHUNK_SIZE_RE.fullmatch(size_text):
+                raise self._fail(
+                    f"Invalid chunk size line in the chunked body: {size_text[:20]!r}")
+            if b"\r" in line[:-2] or not line.endswith(b"\r\n"):
+                raise self._fail("Chunk size line not ended by CRLF (a bare CR or LF) in "
+                                 "the chunked body")
+            raise self._fail("Invalid chunk extension in the chunked body")
+        self._left = int(m[1], 16)
         if self._left == 0:
             # Trailers end with an empty line; they are read and dropped, within the bound
             # that holds for the request's headers.
             total = 0
             while True:
                 trailer = self._rfile.readline(MAX_HEADER_LINE + 1)
-                if trailer in (b"\r\n", b"\n", b""):
+                if trailer == b"\r\n":
                     break
+                if not trailer:
+                    raise ConnectionError("client closed the connection mid-body")
                 total += len(trailer)
                 if total > MAX_HEADERS_SIZE:
                     raise self._fail("Trailer fields too large in the chunked body")
+                if not _TRAILER_RE.match(trailer):
+                    raise self._fail("Malformed trailer line (or one not ended by CRLF) in "
+                                     "the chunked body")
             self.done = True
             self.remaining = 0
 
     def _read_some(self, size: int) -> bytes:
+        try:
+            return self._read_chunked(size)
+        except TimeoutError:
+            raise _body_timed_out(self) from None
+
+    def _read_chunked(self, size: int) -> bytes:
         if self.done:
             return b""
         if self._left == 0:

@@ -29,6 +29,7 @@ from .http import (
     Accept,
     ETags,
     MIMEAccept,
+    is_valid_host,
     parse_accept_header,
     parse_cookie,
     parse_date,
@@ -206,6 +207,12 @@ class Request:
             port = env.get("SERVER_PORT")
             if port and port not in ("80", "443"):
                 host = f"{host}:{port}"
+        elif not is_valid_host(host):
+            # Not host[:port] (RFC 3986): it would make external URLs point elsewhere.
+            from .exceptions import BadHost
+
+            shown = host if len(host) <= 100 else host[:100] + "..."
+            raise BadHost(f"The Host header {shown!r} is not a valid host[:port].")
         scheme = self.scheme
         if (scheme in ("http", "ws") and host.endswith(":80")) or (
             scheme in ("https", "wss") and host.endswith(":443")

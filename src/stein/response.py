@@ -6,6 +6,7 @@ The headers are kept as the very list handed to ``start_response``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,8 @@ from .http import (
 from .request import _is_json_mimetype
 
 _TEXT_PREFIXES = ("text/",)
+# What a status line may not hold: controls other than HTAB, and anything not Latin-1.
+_STATUS_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]").search
 _UTF8_TYPES = frozenset(("application/xml", "application/javascript", "application/ecmascript",
                          "application/xhtml+xml"))
 
@@ -180,14 +183,18 @@ class Response:
         value = value.strip()
         if not value:
             raise ValueError("Empty status argument")
+        if _STATUS_BAD(value) is not None:
+            # The status line goes to the wire as it is: a CR or LF here would let the value
+            # add header lines of its own (response splitting), as in a header value.
+            raise ValueError(f"Invalid status {value[:60]!r}: control characters (CR, LF, NUL"
+                             f" ...) and characters outside Latin-1 cannot be sent.")
         code_s, _, reason = value.partition(" ")
-        try:
-            code = int(code_s)
-        except ValueError:
+        # ASCII digits only: int() would also take "٢٠٠" or "2_00".
+        if not (code_s.isdigit() and code_s.isascii()):
             self._status_code = 0
             self._status = f"0 {value}"
             return
-        self._status_code = code
+        self._status_code = int(code_s)
         if reason:
             self._status = value
         else:

@@ -5,13 +5,22 @@ streamed bodies chunked, offers ``wsgi.file_wrapper`` (sent with ``sendfile``), 
 line per request, bounds the request line, the headers and slow clients, and stops
 cleanly on Ctrl-C or SIGTERM. Reading requests off the connection is in ``stein.http1``,
 the reloader in ``stein.reloader``; their public names can be imported from here too.
+
+**Slow clients.** A socket timeout alone bounds each read, so a client that sends one byte
+just before every timeout would hold a connection (and its thread) forever. Here each phase
+of a request has a deadline instead, enforced under the buffered reader: the request head
+must arrive within ``request_timeout`` (408 when not), and the body the app reads within
+``body_timeout`` (a 408 raised from ``wsgi.input``; the connection is then closed). An idle
+keep-alive connection is closed after ``keepalive_timeout``.
 """
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import logging
 import os
+import re
 import signal
 import socket
 import socketserver
@@ -29,6 +38,7 @@ from .http1 import (
     MAX_HEADER_LINE,
     MAX_HEADERS_SIZE,
     MAX_REQUEST_LINE,
+    BodyTimeout,
     _BadRequest,
     _LengthReader,
     apply_headers,
@@ -45,7 +55,7 @@ from .reloader import (
 )
 
 __all__ = [
-    "KEEPALIVE_TIMEOUT", "MAX_DRAIN", "MAX_HEADERS_SIZE", "MAX_HEADER_COUNT", "MAX_HEADER_LINE",
+    "BODY_TIMEOUT", "KEEPALIVE_TIMEOUT", "MAX_DRAIN", "MAX_HEADERS_SIZE", "MAX_HEADER_COUNT", "MAX_HEADER_LINE",
     "MAX_REQUEST_LINE", "REQUEST_TIMEOUT", "DebugBindRefused", "DevServer", "FileWrapper",
     "Watcher", "check_debug_bind", "error_app", "files_of_exception", "is_loopback",
     "is_running_from_reloader", "make_server", "run_simple", "run_with_reloader_supervisor",
@@ -53,12 +63,19 @@ __all__ = [
 
 _logger = logging.getLogger("stein.serving")
 
-#: Seconds a client may take to send a request once it started (-> 408).
+#: Seconds a client may take to send a whole request head, from the connection's start or
+#: the first byte of a keep-alive request (-> 408).
 REQUEST_TIMEOUT = 10.0
+#: Seconds a client may take to send the whole request body, from the end of its head
+#: (-> 408 for the app reading it, then the connection closes).
+BODY_TIMEOUT = 60.0
 #: Seconds an idle keep-alive connection stays open.
 KEEPALIVE_TIMEOUT = 5.0
 #: Unread request body the server reads away to keep a connection alive; more -> close.
 MAX_DRAIN = 65536
+
+# What a status line from start_response may not hold (controls other than HTAB).
+_STATUS_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
 
 _REASONS = {
     100: "Continue", 200: "OK", 400: "Bad Request", 408: "Request Timeout",
@@ -124,6 +141,53 @@ class FileWrapper:
 # -- the server -------------------------------------------------------------------------------
 
 
+class _DeadlineReader(io.RawIOBase):
+    """The raw socket reader under the handler's ``rfile``, with a deadline for the phase of
+    the request being read: every ``recv`` waits at most until it, then ``TimeoutError``.
+
+    Why here: the buffered reader above (``readline``, ``read``) may call ``recv`` many
+    times for one line; the deadline holds for all of them together. The socket timeout is
+    only lowered when the deadline is nearer than it (one system call per phase otherwise).
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.deadline = 0.0
+        self._timeout = 0.0
+        #: Whether the socket timeout was lowered for a near deadline (writes then need it
+        #: set back, see :meth:`for_writing`).
+        self.lowered = False
+
+    def readable(self) -> bool:
+        return True
+
+    def limit(self, seconds: float, idle: float | None = None) -> None:
+        """From now on, reads must be done within ``seconds``, and each single wait for
+        data within ``idle`` seconds (when given and shorter)."""
+        self.deadline = time.monotonic() + seconds
+        if idle is not None and idle < seconds:
+            seconds = idle
+        self._timeout = seconds
+        self.lowered = False
+        self._sock.settimeout(seconds)
+
+    def for_writing(self, seconds: float) -> None:
+        """Give writes ``seconds`` per send again after a lowered read timeout."""
+        self._sock.settimeout(seconds)
+        self._timeout = seconds
+        self.lowered = False
+
+    def readinto(self, b: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the client took too long to send the request")
+        if left < self._timeout:
+            self._sock.settimeout(left)
+            self._timeout = left
+            self.lowered = True
+        return self._sock.recv_into(b)
+
+
 class _Handler(socketserver.StreamRequestHandler):
     """One connection: requests in a loop while keep-alive holds."""
 
@@ -135,6 +199,12 @@ class _Handler(socketserver.StreamRequestHandler):
         super().setup()
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.client_ip, self.client_port = self.client_address[:2]
+        # Reads go through the deadline reader (the socket file made by setup() is closed
+        # first: it holds a reference that would keep the socket open).
+        self.rfile.close()
+        self.reader = _DeadlineReader(self.request)
+        self.buffered = io.BufferedReader(self.reader, self.rbufsize)
+        self.rfile = self.buffered
 
     def handle(self) -> None:
         first = True
@@ -147,23 +217,30 @@ class _Handler(socketserver.StreamRequestHandler):
     # The request head -------------------------------------------------------------------
 
     def _read_head(self, first: bool) -> tuple[str, str, str, list[tuple[str, str]]] | None:
-        sock = self.request
-        sock.settimeout(self.server.request_timeout if first else self.server.keepalive_timeout)
+        reader = self.reader
+        if not first:
+            # Idle between requests: wait for the next one's first byte, then its head has
+            # the whole request timeout.
+            reader.limit(self.server.keepalive_timeout)
+            if not self.buffered.peek(1):
+                return None
+            self._head_started = True
+        reader.limit(self.server.request_timeout)
         line = read_request_line(self.rfile)
         if not line:
             return None
-        sock.settimeout(self.server.request_timeout)
         return parse_head(line, self.rfile)
 
     def _handle_one(self, first: bool) -> bool:
         started = time.perf_counter()
+        self._head_started = first
         try:
             head = self._read_head(first)
         except _BadRequest as e:
             self._send_error(e.code, e.message)
             return False
         except TimeoutError:
-            if not first:
+            if not self._head_started:
                 return False  # idle keep-alive connection: just close it
             self._send_error(408, "Request timed out")
             return False
@@ -175,6 +252,9 @@ class _Handler(socketserver.StreamRequestHandler):
         except _BadRequest as e:
             self._send_error(e.code, e.message)
             return False
+        # The body: all of it within body_timeout, and no wait for more of it longer than
+        # request_timeout (a client that stalls is not waited for as long as a slow one).
+        self.reader.limit(self.server.body_timeout, self.server.request_timeout)
         if environ.get("HTTP_EXPECT", "").lower() == "100-continue" and body.remaining:
             self.wfile.write(f"{version} 100 Continue\r\n\r\n".encode("latin-1"))
         response = _Response(self, environ, version, keep_alive)
@@ -187,6 +267,8 @@ class _Handler(socketserver.StreamRequestHandler):
         if not response.keep_alive:
             return False
         # Read away what the app left of the body so the next request starts clean.
+        if body.broken:
+            return False
         try:
             if isinstance(body, _LengthReader):
                 if body.remaining > MAX_DRAIN:
@@ -230,6 +312,8 @@ class _Handler(socketserver.StreamRequestHandler):
         return environ, keep_alive, body
 
     def _send_error(self, code: int, message: str) -> None:
+        if self.reader.lowered:
+            self.reader.for_writing(self.server.request_timeout)
         body = f"{code} {_REASONS.get(code, 'Error')}: {message}\n".encode()
         head = (f"HTTP/1.1 {code} {_REASONS.get(code, 'Error')}\r\n"
                 f"Content-Type: text/plain; charset=utf-8\r\n"
@@ -270,12 +354,18 @@ class _Response:
                 exc_info = None
         elif self.headers is not None:
             raise AssertionError("start_response was called twice without exc_info")
+        if _STATUS_BAD(status) is not None:
+            raise ValueError(f"Invalid status {status[:60]!r}: it must be one line without "
+                             f"control characters")
         self.status = status
         self.headers = headers
         return self.write
 
     def _send_head(self, first_chunk_len: int, finished: bool) -> None:
         assert self.headers is not None, "the app did not call start_response"
+        handler = self.handler
+        if handler.reader.lowered:  # a read ran close to its deadline: writes get their time
+            handler.reader.for_writing(handler.server.request_timeout)
         code = int(self.status[:3])
         names = set()
         lines = [f"{self.version} {self.status}\r\n"]
@@ -374,6 +464,18 @@ class _Response:
                     close()
         except (ConnectionError, BrokenPipeError):
             self.keep_alive = False
+        except BodyTimeout as e:
+            # A WSGI app that let the body timeout through: answer it as the 408 it is.
+            self.keep_alive = False
+            if not self.headers_sent:
+                self.headers = None
+                payload = f"408 Request Timeout: {e.description}\n".encode()
+                self.start_response("408 Request Timeout", [
+                    ("Content-Type", "text/plain; charset=utf-8")])
+                self._send_head(len(payload), finished=True)
+                if not self.no_body:
+                    self.handler.wfile.write(payload)
+                    self.bytes_sent += len(payload)
         except Exception:
             self.keep_alive = False
             self.handler.server.log_error(self.environ)
@@ -393,7 +495,14 @@ class _Response:
 
 
 class DevServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    """The development server: one thread per connection."""
+    """The development server: one thread per connection.
+
+    ``request_timeout`` bounds the time to send a request head, ``body_timeout`` the time
+    to send its body, ``keepalive_timeout`` the idle time between requests (seconds)::
+
+        server = DevServer("127.0.0.1", 5000, app, request_timeout=5, body_timeout=30)
+        server.serve_forever()
+    """
 
     daemon_threads = True
     block_on_close = False
@@ -403,11 +512,13 @@ class DevServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     def __init__(self, host: str, port: int, app: Any, threaded: bool = True,
                  ssl_context: Any = None, fd: int | None = None,
                  request_timeout: float = REQUEST_TIMEOUT,
-                 keepalive_timeout: float = KEEPALIVE_TIMEOUT) -> None:
+                 keepalive_timeout: float = KEEPALIVE_TIMEOUT,
+                 body_timeout: float = BODY_TIMEOUT) -> None:
         self.app = app
         self.multithread = threaded
         self.request_timeout = request_timeout
         self.keepalive_timeout = keepalive_timeout
+        self.body_timeout = body_timeout
         self.address_family = _family(host)
         if fd is not None:
             super().__init__((host, port), _Handler, bind_and_activate=False)
@@ -467,9 +578,17 @@ def _load_ssl_context(ssl_context: Any) -> Any:
 
 
 def make_server(host: str, port: int, app: Any, threaded: bool = True,
-                ssl_context: Any = None, fd: int | None = None) -> DevServer:
-    """Create (and bind) a :class:`DevServer`; ``serve_forever()`` runs it."""
-    return DevServer(host, port, app, threaded=threaded, ssl_context=ssl_context, fd=fd)
+                ssl_context: Any = None, fd: int | None = None, *,
+                request_timeout: float = REQUEST_TIMEOUT,
+                keepalive_timeout: float = KEEPALIVE_TIMEOUT,
+                body_timeout: float = BODY_TIMEOUT) -> DevServer:
+    """Create (and bind) a :class:`DevServer`; ``serve_forever()`` runs it.
+
+    >>> server = make_server("127.0.0.1", 0, app, body_timeout=30)  # doctest: +SKIP
+    """
+    return DevServer(host, port, app, threaded=threaded, ssl_context=ssl_context, fd=fd,
+                     request_timeout=request_timeout, keepalive_timeout=keepalive_timeout,
+                     body_timeout=body_timeout)
 
 
 # -- debug mode safety ------------------------------------------------------------------------
@@ -544,6 +663,8 @@ def run_simple(host: str, port: int, app: Any, use_reloader: bool = False,
 
     ``use_debugger`` shows an HTML traceback page for unhandled errors (loopback only
     unless ``debug_public``); ``use_reloader`` restarts the process when code changes.
+    ``request_timeout``, ``body_timeout`` and ``keepalive_timeout`` (seconds, keyword
+    arguments) bound slow clients, see :class:`DevServer`.
     """
     check_debug_bind(host, use_debugger, debug_public)
     if use_debugger:
@@ -556,7 +677,10 @@ def run_simple(host: str, port: int, app: Any, use_reloader: bool = False,
         return
     fd_text = os.environ.get(_SERVER_FD_ENV)
     fd = int(fd_text) if fd_text and is_running_from_reloader() else None
-    server = make_server(host, port, app, threaded=threaded, ssl_context=ssl_context, fd=fd)
+    timeouts = {k: kwargs[k] for k in ("request_timeout", "keepalive_timeout", "body_timeout")
+                if kwargs.get(k) is not None}
+    server = make_server(host, port, app, threaded=threaded, ssl_context=ssl_context, fd=fd,
+                         **timeouts)
     if use_reloader:
         watcher = Watcher(extra_files or (), interval=reloader_interval, kind=reloader_type)
         threading.Thread(target=watcher.run_and_exit, name="stein-reloader",

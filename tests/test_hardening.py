@@ -1,0 +1,364 @@
+"""Issue 15: each class of attack sent to the WSGI callable, the ASGI callable and the
+development server, with the refusal (status and message) asserted.
+
+Hosts that are not ``host[:port]``, status lines with CR/LF, ambiguous chunked framing and
+Unicode digits in Content-Length, slow clients, a ``//`` proxy prefix, ASGI header names
+with underscores, and the multipart and ASGI parser paths that were slow on large bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from asgi_helpers import Result
+from rawhttp import exchange, running_server, status_of
+from stein import Response, Stein, request, url_for
+from stein.http import host_is_trusted, is_valid_host
+from stein.serving import DevServer
+
+
+def asgi(app: Any, path: str = "/", headers: list[tuple[bytes, bytes]] | None = None,
+         query: bytes = b"", body: bytes = b"", method: str = "GET") -> Result:
+    """One request through the ASGI callable with exactly ``headers`` (bytes pairs)."""
+    res = Result()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": query, "root_path": "", "headers": headers or [],
+             "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(msg: dict[str, Any]) -> None:
+        if msg["type"] == "http.response.start":
+            res.status = msg["status"]
+            res.headers = {k.decode(): v.decode() for k, v in msg["headers"]}
+        elif msg.get("body"):
+            res.chunks.append(msg["body"])
+
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), timeout=10))
+    return res
+
+
+@contextmanager
+def dev_server(app: Any, **timeouts: float) -> Iterator[int]:
+    """Serve ``app`` with the given DevServer timeouts on a free port; yields the port."""
+    srv = DevServer("127.0.0.1", 0, app, **timeouts)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    try:
+        yield srv.server_port
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        t.join(5)
+
+# -- 1. Host ---------------------------------------------------------------------------------
+
+BAD_HOSTS = [
+    "good.com:80@evil.com", "good.com:x@evil.com", "good.com:80/evil", "good.com/evil",
+    "a b", 'x"><script>', "good.com\\evil", "[::1", "[::1]x", "[zz::1]", "good.com:8a",
+    "good.com:²", "a:1:2", "good.com?x", "good.com#x", "bücher.de", "good.com:123456",
+]
+GOOD_HOSTS = ["good.com", "good.com:8080", "GOOD.com", "127.0.0.1:5000", "[::1]", "[::1]:8000",
+              "[fe80::1%25eth0]", "xn--bcher-kva.example", "sub_domain.example"]
+
+
+def _host_app(**config: Any) -> Stein:
+    app = Stein("hardening_host")
+    app.config.update(config)
+
+    @app.route("/")
+    def index() -> str:
+        return url_for("index", _external=True)
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    return app
+
+
+@pytest.mark.parametrize("host", BAD_HOSTS)
+def test_invalid_host_is_refused_by_is_valid_host(host: str) -> None:
+    assert not is_valid_host(host)
+    assert not host_is_trusted(host, ["good.com", ".good.com"])
+
+
+@pytest.mark.parametrize("host", GOOD_HOSTS)
+def test_valid_hosts_are_accepted(host: str) -> None:
+    assert is_valid_host(host)
+    client = _host_app().test_client()
+    r = client.get("/", environ_overrides={"HTTP_HOST": host})
+    assert r.status_code == 200
+    assert r.text == f"http://{host}/"
+
+
+@pytest.mark.parametrize("host", BAD_HOSTS)
+def test_invalid_host_is_400_when_the_app_builds_an_external_url(host: str) -> None:
+    client = _host_app().test_client()
+    r = client.get("/", environ_overrides={"HTTP_HOST": host})
+    assert r.status_code == 400
+    assert "is not a valid host[:port]" in r.text
+    assert "evil.com/" not in r.text and "<script>" not in r.text
+
+
+@pytest.mark.parametrize("host", ["good.com:80@evil.com", "good.com:x@evil.com",
+                                  "good.com:80/evil", "good.com.evil.com"])
+def test_trusted_hosts_sees_the_whole_value(host: str) -> None:
+    client = _host_app(TRUSTED_HOSTS=["good.com"]).test_client()
+    r = client.get("/plain", environ_overrides={"HTTP_HOST": host})
+    assert r.status_code == 400
+    assert "TRUSTED_HOSTS" in r.text or "not a valid host" in r.text
+    assert client.get("/", environ_overrides={"HTTP_HOST": "good.com:80"}).text == \
+        "http://good.com/"
+
+
+@pytest.mark.parametrize("host", BAD_HOSTS)
+def test_invalid_host_under_asgi(host: str) -> None:
+    res = asgi(_host_app(), headers=[(b"host", host.encode())])
+    assert res.status == 400
+    assert "is not a valid host[:port]" in res.text
+    trusted = _host_app(TRUSTED_HOSTS=["good.com"])
+    res = asgi(trusted, "/plain", headers=[(b"host", host.encode())])
+    assert res.status == 400
+
+
+def test_trusted_host_under_asgi() -> None:
+    trusted = _host_app(TRUSTED_HOSTS=["good.com"])
+    res = asgi(trusted, headers=[(b"host", b"good.com")])
+    assert (res.status, res.text) == (200, "http://good.com/")
+
+
+@pytest.fixture(scope="module")
+def host_port() -> Iterator[int]:
+    with running_server(_host_app(), request_timeout=2.0, keepalive_timeout=1.0) as p:
+        yield p
+
+
+@pytest.mark.parametrize("host", [h for h in BAD_HOSTS if h.isascii()])
+def test_invalid_host_is_400_at_the_dev_server(host_port: int, host: str) -> None:
+    raw = exchange(host_port, f"GET /plain HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                   .encode("latin-1"))
+    assert status_of(raw) == 400, raw[:200]
+    assert b"Invalid Host header" in raw
+
+
+def test_valid_host_passes_the_dev_server(host_port: int) -> None:
+    raw = exchange(host_port, b"GET / HTTP/1.1\r\nHost: [::1]:8000\r\nConnection: close\r\n\r\n")
+    assert status_of(raw) == 200
+    assert raw.endswith(b"http://[::1]:8000/")
+
+
+# -- 2. Status line ----------------------------------------------------------------------------
+
+BAD_STATUSES = ["200 OK\r\nSet-Cookie: a=b", "200 OK\nX: y", "200 O\rK", "200 \x00OK",
+                "404 Not\x7fFound", "200 \u2028OK"]
+
+
+@pytest.mark.parametrize("status", BAD_STATUSES)
+def test_status_with_control_characters_is_refused_where_set(status: str) -> None:
+    with pytest.raises(ValueError, match="Invalid status"):
+        Response("x", status=status)
+    r = Response("x")
+    with pytest.raises(ValueError, match="Invalid status"):
+        r.status = status
+    assert r.status == "200 OK"
+
+
+def test_status_code_needs_ascii_digits() -> None:
+    assert Response(status="418 I am a teapot").status_code == 418
+    assert Response(status="418 I\tam a teapot").status == "418 I\tam a teapot"
+    r = Response(status="2_00 OK")
+    assert (r.status_code, r.status) == (0, "0 2_00 OK")
+
+
+def _status_app() -> Stein:
+    app = Stein("hardening_status")
+
+    @app.route("/")
+    def index() -> Any:
+        return "x", request.args.get("s", "200 OK")
+
+    return app
+
+
+def test_status_injection_from_a_view_is_a_500_not_a_split_response() -> None:
+    client = _status_app().test_client()
+    r = client.get("/", query_string={"s": "200 OK\r\nSet-Cookie: a=b"})
+    assert r.status_code == 500
+    assert "Set-Cookie" not in r.headers
+    res = asgi(_status_app(), query=b"s=200%20OK%0D%0ASet-Cookie:%20a=b")
+    assert res.status == 500
+    assert "set-cookie" not in res.headers
+
+
+def test_status_injection_through_the_dev_server() -> None:
+    def raw_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK\r\nSet-Cookie: a=b", [("Content-Type", "text/plain")])
+        return [b"x"]
+
+    for app in (_status_app(), raw_app):
+        with running_server(app) as port:
+            raw = exchange(port, b"GET /?s=200%20OK%0D%0ASet-Cookie:%20a=b HTTP/1.1\r\n"
+                                 b"Host: t\r\nConnection: close\r\n\r\n")
+        assert status_of(raw) == 500, raw[:200]
+        assert b"Set-Cookie" not in raw
+
+
+# -- 3. Framing at the dev server --------------------------------------------------------------
+
+
+def _echo_app() -> Stein:
+    app = Stein("hardening_framing")
+
+    @app.route("/", methods=["POST"])
+    def index() -> str:
+        return f"ok {request.get_data()!r}"
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def echo_port() -> Iterator[int]:
+    with running_server(_echo_app(), request_timeout=2.0, keepalive_timeout=1.0) as p:
+        yield p
+
+
+CHUNKED = b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+FRAMING = [
+    ("unicode digit CL", b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: \xb2\r\n\r\nab",
+     b"Invalid Content-Length"),
+    ("arabic digit CL", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: \u0663\r\n\r\nabc"
+     .encode("utf-8"), b"Invalid Content-Length"),
+    ("bare LF after chunk size", CHUNKED + b"5\nhello\r\n0\r\n\r\n", b"not ended by CRLF"),
+    ("bare CR after chunk size", CHUNKED + b"5\rhello\r\n0\r\n\r\n", b"chunk size line"),
+    ("bare LF after last chunk", CHUNKED + b"5\r\nhello\r\n0\n\r\n", b"not ended by CRLF"),
+    ("bare CR in chunk extension", CHUNKED + b"5;a\rb\r\nhello\r\n0\r\n\r\n",
+     b"not ended by CRLF"),
+    ("bare LF in chunk extension", CHUNKED + b"5;a=\nb\r\nhello\r\n0\r\n\r\n",
+     b"not ended by CRLF"),
+    ("bare CR in last-chunk extension", CHUNKED + b"5\r\nhello\r\n0;x\r\r\n\r\n",
+     b"not ended by CRLF"),
+    ("junk chunk extension", CHUNKED + b"5;=\r\nhello\r\n0\r\n\r\n",
+     b"Invalid chunk extension"),
+    ("bare LF ends the trailers", CHUNKED + b"5\r\nhello\r\n0\r\nX-T: 1\n\r\n",
+     b"Malformed trailer line"),
+    ("bare LF as the last line", CHUNKED + b"5\r\nhello\r\n0\r\n\n", b"Malformed trailer line"),
+]
+
+
+@pytest.mark.parametrize("name,data,message", FRAMING, ids=[f[0] for f in FRAMING])
+def test_ambiguous_framing_is_400(echo_port: int, name: str, data: bytes, message: bytes) -> None:
+    raw = exchange(echo_port, data + b"POST /smuggled HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert status_of(raw) == 400, raw[:300]
+    assert message in raw, raw[:300]
+    assert raw.count(b"HTTP/1.1 ") == 1
+    assert b"smuggled" not in raw
+
+
+def test_well_formed_chunk_extensions_are_accepted(echo_port: int) -> None:
+    raw = exchange(echo_port, CHUNKED[:-2] + b"Connection: close\r\n\r\n"
+                   + b'5 ; a=1 ; b="x;\\"y" ;c\r\nhello\r\n0;last\r\nX-T: 1\r\n\r\n')
+    assert status_of(raw) == 200, raw[:300]
+    assert raw.endswith(b"ok b'hello'")
+
+
+# -- 4. Slow clients ---------------------------------------------------------------------------
+
+
+def _trickle_on(s: socket.socket, data: bytes, every: float, give_up: float
+                ) -> tuple[bytes, float]:
+    """Send ``data`` on ``s`` one byte every ``every`` seconds, reading what the server says
+    meanwhile, until it closes; what it answered and how long that took."""
+    start = time.monotonic()
+    got = b""
+    s.settimeout(every)
+    pending = list(data)
+    while time.monotonic() - start < give_up:
+        if pending:
+            try:
+                s.send(bytes([pending.pop(0)]))
+            except OSError:
+                pending = []
+        try:
+            c = s.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:
+            break
+        if not c:
+            break
+        got += c
+    return got, time.monotonic() - start
+
+
+def _trickle(port: int, data: bytes, every: float, give_up: float) -> tuple[bytes, float]:
+    with socket.create_connection(("127.0.0.1", port), timeout=give_up) as s:
+        return _trickle_on(s, data, every, give_up)
+
+
+def test_slow_head_gets_408_once_the_head_deadline_passes() -> None:
+    # Each byte comes well within the 1 s per-read wait, but the head never ends in time.
+    with running_server(_echo_app(), request_timeout=1.0, keepalive_timeout=1.0) as port:
+        head = b"POST / HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 100
+        got, took = _trickle(port, head, 0.4, 6.0)
+    assert status_of(got) == 408, got[:200]
+    assert b"Request timed out" in got
+    assert 0.9 < took < 3.0
+
+
+def test_slow_body_gets_408_once_the_body_deadline_passes() -> None:
+    # The head at once, then the body one byte every 0.4 s: each byte well within the 1 s
+    # wait for more, but the whole body is not there when the 1.2 s body deadline passes.
+    head = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+    with dev_server(_echo_app(), request_timeout=1.0, body_timeout=1.2) as port:
+        start = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(head)
+            got, took = _trickle_on(s, b"b" * 100, 0.4, 6.0)
+        took = time.monotonic() - start
+    assert status_of(got) == 408, got[:300]
+    assert b"The client took too long to send the request body." in got
+    assert b"Connection: close" in got
+    assert 1.1 < took < 3.0
+
+
+def test_slow_body_to_a_plain_wsgi_app_is_408_too() -> None:
+    def raw_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        data = environ["wsgi.input"].read(100)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [data]
+
+    head = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+    with dev_server(raw_app, request_timeout=1.0, body_timeout=1.0) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(head)
+            got, took = _trickle_on(s, b"b" * 100, 0.3, 6.0)
+    assert status_of(got) == 408, got[:300]
+    assert b"took too long to send the request body" in got
+    assert took < 3.0
+
+
+def test_body_within_its_deadline_is_served() -> None:
+    head = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+    with dev_server(_echo_app(), request_timeout=1.0, body_timeout=3.0) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(head)
+            got, _ = _trickle_on(s, b"hello", 0.3, 6.0)
+    assert status_of(got) == 200
+    assert got.endswith(b"ok b'hello'")
