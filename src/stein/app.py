@@ -26,6 +26,8 @@ from .exceptions import (
     InternalServerError,
     RequestRedirect,
 )
+from .helpers import get_debug_flag
+from .instance import instance_path_for
 from .json import DefaultJSONProvider, JSONProvider
 from .routing import Map, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
@@ -155,7 +157,7 @@ class Stein(TemplatingMixin, URLBuildingMixin, Scaffold):
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
         if instance_path is None:
-            instance_path = os.path.join(self.root_path, "instance")
+            instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):
             raise ValueError("If an instance path is provided it must be absolute.")
         self.instance_path = instance_path
@@ -203,11 +205,16 @@ class Stein(TemplatingMixin, URLBuildingMixin, Scaffold):
             return os.path.splitext(os.path.basename(fn))[0]
         return self.import_name
 
+    def auto_find_instance_path(self) -> str:
+        """The instance folder when none is given: ``instance`` beside the project's code,
+        or ``<prefix>/var/<name>-instance`` once installed (see :mod:`stein.instance`)."""
+        return instance_path_for(self.import_name, self.name, self.root_path)
+
     def make_config(self, instance_relative: bool = False) -> Config:
         """The app's :class:`Config`, filled with ``default_config`` (``STEIN_DEBUG`` sets ``DEBUG``)."""
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        defaults["DEBUG"] = os.environ.get("STEIN_DEBUG", "").lower() in ("1", "true", "yes", "on")
+        defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
     @property

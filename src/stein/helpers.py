@@ -1,17 +1,70 @@
-"""Helpers for views: ``url_for``, ``redirect``, ``make_response``, flashing, sending files."""
+"""Helpers for views: ``url_for``, ``redirect``, ``make_response``, flashing, sending files;
+and the two environment switches the app and the CLI read, ``<PREFIX>_DEBUG`` and
+``<PREFIX>_SKIP_DOTENV``.
+
+``ENV_PREFIX`` names those variables: ``STEIN`` (``STEIN_DEBUG``, ``STEIN_APP``, ...), or
+``FLASK`` while :mod:`stein.compat` is installed, so a Flask project's ``FLASK_DEBUG=1``
+and ``.flaskenv`` keep their meaning. It is read when a variable is looked up, not copied.
+"""
 
 from __future__ import annotations
 
 import html
+import os
 from typing import TYPE_CHECKING, Any
 
 from .ctx import _cv_request, current_app
+from .ctx import stream_with_context as stream_with_context
+from .exceptions import abort as abort
+from .scaffold import get_root_path as get_root_path
 
 if TYPE_CHECKING:
     from .wrappers import Response
 
+# The prefix of the environment variables Stein reads; stein.compat sets "FLASK".
+ENV_PREFIX = "STEIN"
 
-def url_for(endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+
+def env_name(name: str) -> str:
+    """The full name of one of Stein's environment variables.
+
+    >>> env_name("DEBUG")
+    'STEIN_DEBUG'
+    """
+    return f"{ENV_PREFIX}_{name}"
+
+
+def get_debug_flag() -> bool:
+    """Whether ``STEIN_DEBUG`` (``FLASK_DEBUG`` under :mod:`stein.compat`) asks for debug
+    mode: anything but empty, ``0``, ``false`` or ``no`` (in any case) is on.
+
+    >>> import os
+    >>> os.environ["STEIN_DEBUG"] = "1"; get_debug_flag()
+    True
+    >>> os.environ["STEIN_DEBUG"] = "False"; get_debug_flag()
+    False
+    >>> del os.environ["STEIN_DEBUG"]
+    """
+    value = os.environ.get(env_name("DEBUG"))
+    return bool(value) and value.lower() not in ("0", "false", "no")
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether the CLI should load ``.env`` files: ``default``, unless ``STEIN_SKIP_DOTENV``
+    (``FLASK_SKIP_DOTENV``) is set to something other than ``0``/``false``/``no``.
+
+    >>> import os
+    >>> os.environ["STEIN_SKIP_DOTENV"] = "1"; get_load_dotenv()
+    False
+    >>> del os.environ["STEIN_SKIP_DOTENV"]
+    """
+    value = os.environ.get(env_name("SKIP_DOTENV"))
+    if not value:
+        return default
+    return value.lower() in ("0", "false", "no")
+
+
+def url_for(endpoint: str, /, *, _anchor: str | None = None, _method: str | None = None,
             _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
     """Build the URL of ``endpoint`` (see :meth:`Stein.url_for`).
 

@@ -103,7 +103,7 @@ class URLBuildingMixin:
             raise
         raise error
 
-    def url_for(self, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+    def url_for(self, endpoint: str, /, *, _anchor: str | None = None, _method: str | None = None,
                 _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
         """Build the URL of ``endpoint``; extra values go to the query string.
 

@@ -1,8 +1,10 @@
 """What changes in Stein's behaviour while :mod:`stein.compat` is installed.
 
 Only what Flask code can observe and Stein names differently: the ``FLASK_`` environment
-prefix instead of ``STEIN_``. Each switch is a plain attribute of the Stein module that
-owns the behaviour, so the path with compat off costs nothing.
+prefix instead of ``STEIN_`` (``FLASK_APP``, ``FLASK_DEBUG``, ``FLASK_RUN_*``,
+``FLASK_SKIP_DOTENV``, ``FLASK_ENV_FILE``, the ``.flaskenv`` file and
+``from_prefixed_env()``). Each switch is a plain attribute of the Stein module that owns
+the behaviour, so the path with compat off costs nothing.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from __future__ import annotations
 
 def enable() -> None:
     """Switch Stein's Flask-observable behaviour to Flask's."""
-    from .. import config
+    from .. import config, helpers
 
     config.DEFAULT_ENV_PREFIX = "FLASK"
+    # The CLI reads its variable names (and the .flaskenv file name) from here.
+    helpers.ENV_PREFIX = "FLASK"
 
 
 def disable() -> None:
     """Back to Stein's own behaviour."""
-    from .. import config
+    from .. import config, helpers
 
     config.DEFAULT_ENV_PREFIX = "STEIN"
+    helpers.ENV_PREFIX = "STEIN"
