@@ -6,11 +6,12 @@ import os
 import sys
 import threading
 import types
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from functools import partial as _partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import ctx as _ctx
 from .config import Config, ConfigAttribute
 from .ctx import (
     AppContext,
@@ -19,11 +20,10 @@ from .ctx import (
     _cv_app,
     _cv_request,
 )
+from .errors import ErrorHandlingMixin
 from .exceptions import (
     Aborter,
-    BadRequestKeyError,
     HTTPException,
-    InternalServerError,
     RequestRedirect,
 )
 from .helpers import get_debug_flag
@@ -34,6 +34,7 @@ from .scaffold import Scaffold, _endpoint_from_view_func
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import TemplatingMixin
 from .urls import URLBuildingMixin
+from .viewresults import ViewResultMixin
 from .wrappers import Request, Response, _ClosingIterator, _content_type_for
 
 if TYPE_CHECKING:
@@ -41,8 +42,17 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Set by ``stein.signals`` when it is imported; ``None`` means no receiver can exist.
+# ``stein.signals`` once imported; ``None`` means no receiver can exist. A module global,
+# read on every request: cheaper than ``ctx.signals``.
 signals: Any = None
+
+
+def _set_signals(module: Any) -> None:
+    global signals
+    signals = module
+
+
+_ctx.on_signals_loaded(_set_signals)
 
 _CoroutineType = types.CoroutineType
 # The Content-Type headers Response gives a str and a JSON body (see _dispatch_plain).
@@ -77,7 +87,7 @@ def _run_coroutine(coro: Any) -> Any:
     return loop.run_until_complete(coro)
 
 
-class Stein(TemplatingMixin, URLBuildingMixin, Scaffold):
+class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMixin, Scaffold):
     """The application: a WSGI callable (``app(environ, start_response)``) that holds the
     routes, hooks, error handlers and config.
 
@@ -674,201 +684,6 @@ class Stein(TemplatingMixin, URLBuildingMixin, Scaffold):
         if rv.__class__ is _CoroutineType:
             rv = _run_coroutine(rv)
         return rv
-
-    def make_default_options_response(self) -> Response:
-        """The automatic ``OPTIONS`` answer: 200 with ``Allow``."""
-        request = _cv_request.get().request
-        domain = self._domain_for(request) if self.url_map._plain is None else ""
-        methods = self.url_map.allowed_methods(request.path, domain)
-        rv = self.response_class()
-        rv.headers.set("Allow", ", ".join(methods))
-        return rv
-
-    def finalize_request(self, rv: Any, from_error_handler: bool = False) -> Response:
-        """Make a response from ``rv`` and run the after-request processing."""
-        response = self.make_response(rv)
-        try:
-            response = self.process_response(response)
-            if signals is not None and signals.request_finished.receivers:
-                signals.request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
-        except Exception:
-            if not from_error_handler:
-                raise
-            self.logger.exception("Request finalizing failed with an error while handling an error")
-        return response
-
-    def process_response(self, response: Response) -> Response:
-        """``after_this_request`` callbacks, ``after_request`` hooks, then the session save."""
-        ctx = _cv_request.get()
-        if ctx._after_request_functions:
-            for func in ctx._after_request_functions:
-                response = self.ensure_sync(func)(response)
-        if self.after_request_funcs:
-            for name in (*ctx.request.blueprints, None):
-                for func in reversed(self.after_request_funcs.get(name, ())):
-                    response = self.ensure_sync(func)(response)
-        if ctx._session is not None or "HTTP_COOKIE" in ctx.request.environ:
-            self._save_session(ctx, response)
-        return response
-
-    def _save_session(self, ctx: RequestContext, response: Response) -> None:
-        session = ctx._session
-        if session is None:
-            # Refresh a permanent session's cookie even when the view did not touch it.
-            cookie = ctx.request.environ.get("HTTP_COOKIE")
-            if cookie and self.config["SESSION_REFRESH_EACH_REQUEST"] and \
-                    self.config["SESSION_COOKIE_NAME"] + "=" in cookie:
-                session = ctx.session
-                if not session.permanent:
-                    session = None
-        if session is not None and not self.session_interface.is_null_session(session):
-            self.session_interface.save_session(self, session, response)
-
-    def make_response(self, rv: Any) -> Response:
-        """Turn a view's return value into a response.
-
-        ``str``/``bytes`` -> body; ``dict``/``list`` -> JSON; a generator -> streamed body;
-        a ``Response`` or WSGI app as is; ``(body, status)``, ``(body, headers)`` or
-        ``(body, status, headers)`` tuples.
-        """
-        cls = rv.__class__
-        if cls is str or cls is bytes:
-            return self.response_class(rv)
-        if isinstance(rv, Response):
-            return rv
-        status = headers = None
-        if cls is tuple:
-            n = len(rv)
-            if n == 3:
-                rv, status, headers = rv
-            elif n == 2:
-                if isinstance(rv[1], (dict, tuple, list)) or hasattr(rv[1], "items") or \
-                        rv[1].__class__.__name__ == "Headers":
-                    rv, headers = rv
-                else:
-                    rv, status = rv
-            else:
-                raise TypeError(
-                    "The view function did not return a valid response tuple. The tuple must"
-                    " have the form (body, status, headers), (body, status), or (body, headers)."
-                )
-        if rv is None:
-            endpoint = _cv_request.get().request.endpoint
-            raise TypeError(
-                f"The view function for {endpoint!r} did not return a valid response. The"
-                " function either returned None or ended without a return statement."
-            )
-        if not isinstance(rv, Response):
-            if rv.__class__ is dict or rv.__class__ is list:
-                # Exact types first: the ABC check below is slow and never true for them.
-                rv = self.json.response(rv)
-            elif isinstance(rv, (str, bytes, bytearray, Iterator, AsyncIterator)):
-                rv = self.response_class(rv, status=status, headers=headers)
-                status = headers = None
-            elif isinstance(rv, (dict, list)):
-                rv = self.json.response(rv)
-            elif isinstance(rv, HTTPException):
-                rv = rv.get_response(_cv_request.get().request.environ)
-            elif callable(rv):
-                try:
-                    rv = self.response_class.force_type(rv, _cv_request.get().request.environ)
-                except TypeError as e:
-                    raise TypeError(
-                        f"{e}\nThe view function did not return a valid response. The return type"
-                        f" must be a string, dict, list, tuple with headers or status, Response"
-                        f" instance, or WSGI callable, but it was a {type(rv).__name__}."
-                    ).with_traceback(sys.exc_info()[2]) from None
-            else:
-                raise TypeError(
-                    "The view function did not return a valid response. The return type must be"
-                    " a string, dict, list, tuple with headers or status, Response instance, or"
-                    f" WSGI callable, but it was a {type(rv).__name__}."
-                )
-        if status is not None:
-            if isinstance(status, (str, bytes)):
-                rv.status = status.decode() if isinstance(status, bytes) else status
-            else:
-                rv.status_code = status
-        if headers:
-            rv.headers.update(headers)
-        return rv
-
-    # -- errors ------------------------------------------------------------------------
-
-    def _find_error_handler(self, e: Exception, blueprints: tuple[str, ...]) -> Callable[..., Any] | None:
-        if not self.error_handler_spec:
-            return None
-        exc_class = type(e)
-        code = e.code if isinstance(e, HTTPException) else None
-        names = (*blueprints, None)
-        for c in (code, None) if code is not None else (None,):
-            for name in names:
-                handler_map = self.error_handler_spec.get(name, {}).get(c)
-                if not handler_map:
-                    continue
-                for cls in exc_class.__mro__:
-                    handler = handler_map.get(cls)
-                    if handler is not None:
-                        return handler
-        return None
-
-    def trap_http_exception(self, e: Exception) -> bool:
-        """Whether an HTTP error should propagate like any exception (for debugging)."""
-        if self.config["TRAP_HTTP_EXCEPTIONS"]:
-            return True
-        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
-        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
-            return True
-        if trap_bad_request:
-            from .exceptions import BadRequest
-
-            return isinstance(e, BadRequest)
-        return False
-
-    def handle_http_exception(self, e: HTTPException) -> Any:
-        """Find a handler for an HTTP error, or let it become its own response."""
-        if e.code is None or isinstance(e, RequestRedirect):
-            return e
-        handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
-        if handler is None:
-            return e
-        return self.ensure_sync(handler)(e)
-
-    def handle_user_exception(self, e: Exception) -> Any:
-        """Handle an exception raised in a view or hook with its registered handler."""
-        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
-            return self.handle_http_exception(e)
-        handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
-        if handler is None:
-            raise e
-        return self.ensure_sync(handler)(e)
-
-    def handle_exception(self, e: Exception) -> Response:
-        """An exception no handler took: a 500 (or re-raised with ``PROPAGATE_EXCEPTIONS``,
-        which testing and debug mode turn on)."""
-        exc_info = sys.exc_info()
-        if signals is not None and signals.got_request_exception.receivers:
-            signals.got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate is None:
-            propagate = self.testing or self.debug
-        if propagate:
-            if exc_info[1] is e:
-                raise
-            raise e
-        self.log_exception(exc_info)
-        server_error: Any = InternalServerError(original_exception=e)
-        ctx = _cv_request.get(None)
-        handler = self._find_error_handler(server_error, ctx.request.blueprints if ctx else ())
-        if handler is not None:
-            server_error = self.ensure_sync(handler)(server_error)
-        return self.finalize_request(server_error, from_error_handler=True)
-
-    def log_exception(self, exc_info: Any) -> None:
-        """Log an unhandled exception with the request's path and method."""
-        ctx = _cv_request.get(None)
-        where = f"{ctx.request.path} [{ctx.request.method}]" if ctx is not None else "?"
-        self.logger.error(f"Exception on {where}", exc_info=exc_info)
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Run ``teardown_request`` functions (current blueprints first, then the app's)."""

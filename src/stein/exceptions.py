@@ -82,9 +82,9 @@ class HTTPException(Exception):
 
 
 def _prefers_json(accept: str) -> bool:
-    from .http import parse_accept_header
+    from .http import MIMEAccept, parse_accept_header
 
-    acc = parse_accept_header(accept)
+    acc = parse_accept_header(accept, MIMEAccept)
     return acc.best_match(["text/html", "application/json"]) == "application/json"
 
 
@@ -98,11 +98,25 @@ class BadRequest(HTTPException):
 class BadRequestKeyError(BadRequest, KeyError):
     """A missing key in ``args``/``form``/``files``/``values``: both a ``KeyError`` and a 400."""
 
+    #: Name the missing key in the page. Off by default: the field names a view reads are
+    #: nobody's business but the developer's. The app turns it on in debug mode.
+    show_exception = False
+    _description: str | None = None
+
     def __init__(self, arg: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.args = (arg,) if arg is not None else ()
-        if arg is not None and "description" not in kwargs and not args:
-            self.description = f"The browser (or proxy) sent a request that this server could not understand. KeyError: {arg!r}"
+
+    @property  # type: ignore[override]
+    def description(self) -> str | None:
+        base = self._description or BadRequest.description
+        if self.show_exception and self.args:
+            return f"{base} KeyError: {self.args[0]!r}"
+        return base
+
+    @description.setter
+    def description(self, value: str | None) -> None:
+        self._description = value
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}: {self.description}"

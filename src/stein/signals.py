@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from blinker import Namespace
 
-from . import app as _app
+from . import ctx as _ctx
 
 _signals = Namespace()
 
@@ -25,4 +25,4 @@ message_flashed = _signals.signal("message-flashed")
 
 import sys as _sys  # noqa: E402
 
-_app.signals = _sys.modules[__name__]
+_ctx._signals_loaded(_sys.modules[__name__])

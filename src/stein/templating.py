@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import ctx as _ctx
 from .ctx import _cv_app, _cv_request
 
 if TYPE_CHECKING:
@@ -109,9 +110,7 @@ def _context(app: Stein, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def _render(app: Stein, template: Any, context: dict[str, Any]) -> str:
-    from . import app as _app
-
-    sig = _app.signals
+    sig = _ctx.signals
     if sig is not None and sig.before_render_template.receivers:
         sig.before_render_template.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
     rv = template.render(context)
@@ -146,9 +145,7 @@ def render_template_string(source: str, **context: Any) -> str:
 
 
 def _stream(app: Stein, template: Any, context: dict[str, Any]) -> Iterator[str]:
-    from . import app as _app_mod
-
-    sig = _app_mod.signals
+    sig = _ctx.signals
     if sig is not None and sig.before_render_template.receivers:
         sig.before_render_template.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
 

@@ -17,6 +17,10 @@ def enable() -> None:
     config.DEFAULT_ENV_PREFIX = "FLASK"
     # The CLI reads its variable names (and the .flaskenv file name) from here.
     helpers.ENV_PREFIX = "FLASK"
+    from .. import ctx
+
+    ctx.G_REPR_PACKAGE = "flask"
+    ctx.UNBOUND_PROXY_REPR = "<LocalProxy unbound>"
 
 
 def disable() -> None:
@@ -25,3 +29,7 @@ def disable() -> None:
 
     config.DEFAULT_ENV_PREFIX = "STEIN"
     helpers.ENV_PREFIX = "STEIN"
+    from .. import ctx
+
+    ctx.G_REPR_PACKAGE = "stein"
+    ctx.UNBOUND_PROXY_REPR = "<unbound proxy {name}>"
