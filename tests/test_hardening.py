@@ -9,6 +9,7 @@ with underscores, and the multipart and ASGI parser paths that were slow on larg
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
 import threading
 import time
@@ -20,7 +21,7 @@ import pytest
 
 from asgi_helpers import Result
 from rawhttp import exchange, running_server, status_of
-from stein import Response, Stein, request, url_for
+from stein import Response, Stein, redirect, request, url_for
 from stein.http import host_is_trusted, is_valid_host
 from stein.serving import DevServer
 
@@ -52,6 +53,18 @@ def asgi(app: Any, path: str = "/", headers: list[tuple[bytes, bytes]] | None = 
 
     asyncio.run(asyncio.wait_for(app(scope, receive, send), timeout=10))
     return res
+
+
+def wsgi(app: Any, path: str = "/", host: str = "t", **extra: Any) -> tuple[int, str]:
+    """One GET through the WSGI callable with ``HTTP_HOST`` exactly ``host``:
+    ``(status code, body text)``."""
+    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path,
+               "QUERY_STRING": "", "SERVER_NAME": "t", "SERVER_PORT": "80",
+               "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": host, "wsgi.url_scheme": "http",
+               "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO(), **extra}
+    got: list[str] = []
+    body = b"".join(app(environ, lambda status, headers, exc=None: got.append(status)))
+    return int(got[0][:3]), body.decode()
 
 
 @contextmanager
@@ -102,30 +115,28 @@ def test_invalid_host_is_refused_by_is_valid_host(host: str) -> None:
 @pytest.mark.parametrize("host", GOOD_HOSTS)
 def test_valid_hosts_are_accepted(host: str) -> None:
     assert is_valid_host(host)
-    client = _host_app().test_client()
-    r = client.get("/", environ_overrides={"HTTP_HOST": host})
-    assert r.status_code == 200
-    assert r.text == f"http://{host}/"
+    assert wsgi(_host_app(), host=host) == (200, f"http://{host}/")
 
 
 @pytest.mark.parametrize("host", BAD_HOSTS)
 def test_invalid_host_is_400_when_the_app_builds_an_external_url(host: str) -> None:
-    client = _host_app().test_client()
-    r = client.get("/", environ_overrides={"HTTP_HOST": host})
-    assert r.status_code == 400
-    assert "is not a valid host[:port]" in r.text
-    assert "evil.com/" not in r.text and "<script>" not in r.text
+    code, text = wsgi(_host_app(), host=host)
+    assert code == 400
+    assert "is not a valid host[:port]" in text
+    assert "evil.com/" not in text and "<script>" not in text
+    # A view that never looks at the host is served (as Werkzeug does): nothing is built
+    # from it. With TRUSTED_HOSTS every request is checked, see below.
+    assert wsgi(_host_app(), "/plain", host=host) == (200, "plain")
 
 
 @pytest.mark.parametrize("host", ["good.com:80@evil.com", "good.com:x@evil.com",
                                   "good.com:80/evil", "good.com.evil.com"])
 def test_trusted_hosts_sees_the_whole_value(host: str) -> None:
-    client = _host_app(TRUSTED_HOSTS=["good.com"]).test_client()
-    r = client.get("/plain", environ_overrides={"HTTP_HOST": host})
-    assert r.status_code == 400
-    assert "TRUSTED_HOSTS" in r.text or "not a valid host" in r.text
-    assert client.get("/", environ_overrides={"HTTP_HOST": "good.com:80"}).text == \
-        "http://good.com/"
+    app = _host_app(TRUSTED_HOSTS=["good.com"])
+    code, text = wsgi(app, "/plain", host=host)
+    assert code == 400
+    assert "TRUSTED_HOSTS" in text or "not a valid host" in text
+    assert wsgi(app, host="good.com:80") == (200, "http://good.com/")
 
 
 @pytest.mark.parametrize("host", BAD_HOSTS)
@@ -362,3 +373,128 @@ def test_body_within_its_deadline_is_served() -> None:
             got, _ = _trickle_on(s, b"hello", 0.3, 6.0)
     assert status_of(got) == 200
     assert got.endswith(b"ok b'hello'")
+
+
+# -- 6. ProxyFix prefix ------------------------------------------------------------------------
+
+
+def _prefix_app(asgi_side: bool = False) -> Stein:
+    from stein.middleware import ProxyFix
+
+    app = Stein("hardening_prefix")
+
+    @app.route("/login")
+    def login() -> Any:
+        return redirect(url_for("home"))
+
+    @app.route("/home")
+    def home() -> str:
+        return f"{request.script_root}|{request.path}|{url_for('home', _external=True)}"
+
+    if asgi_side:
+        app.asgi_app = ProxyFix(app.asgi_app, x_prefix=1)  # type: ignore[method-assign]
+    else:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
+    return app
+
+
+BAD_PREFIXES = ["//evil.com", "///evil.com", "/\\evil.com", "\\\\evil.com", "evil.com",
+                "/app//x", "/a?b", "/a#b", "/a b", "http://evil.com"]
+
+
+@pytest.mark.parametrize("prefix", BAD_PREFIXES)
+def test_forwarded_prefix_must_be_a_single_slash_path(prefix: str) -> None:
+    client = _prefix_app().test_client()
+    r = client.get("/login", headers={"X-Forwarded-Prefix": prefix})
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/home"  # the bad prefix was ignored
+    assert client.get("/home", headers={"X-Forwarded-Prefix": prefix}).text == \
+        "|/home|http://localhost/home"
+
+
+def test_forwarded_prefix_that_is_a_path_is_used() -> None:
+    client = _prefix_app().test_client()
+    r = client.get("/login", headers={"X-Forwarded-Prefix": "/app/"})
+    assert r.headers["Location"] == "/app/home"
+    assert client.get("/home", headers={"X-Forwarded-Prefix": "/my-app"}).text == \
+        "/my-app|/home|http://localhost/my-app/home"
+
+
+@pytest.mark.parametrize("prefix", BAD_PREFIXES[:4])
+def test_forwarded_prefix_under_asgi(prefix: str) -> None:
+    app = _prefix_app(asgi_side=True)
+    res = asgi(app, "/login", headers=[(b"host", b"t"), (b"x-forwarded-prefix", prefix.encode())])
+    assert res.status == 302
+    assert res.headers["location"] == "/home"
+    res = asgi(app, "/login", headers=[(b"host", b"t"), (b"x-forwarded-prefix", b"/app")])
+    assert res.headers["location"] == "/app/home"
+    res = asgi(app, "/home", headers=[(b"host", b"t"), (b"x-forwarded-prefix", b"/app")])
+    assert res.text == "/app|/home|http://t/app/home"
+
+
+# -- 7. ASGI: header names with "_", and ProxyFix on the ASGI path ------------------------------
+
+
+def _where_app() -> Stein:
+    app = Stein("hardening_where")
+
+    @app.route("/")
+    def where() -> dict[str, Any]:
+        return {"xff": request.headers.get("X-Forwarded-For"),
+                "remote": request.remote_addr, "scheme": request.scheme,
+                "host": request.host, "headers": sorted(k for k, _ in request.headers.items())}
+
+    return app
+
+
+def test_asgi_drops_header_names_with_underscores() -> None:
+    import json
+
+    res = asgi(_where_app(), headers=[(b"host", b"t"), (b"x_forwarded_for", b"6.6.6.6"),
+                                       (b"x-forwarded-for", b"1.2.3.4"), (b"content_type", b"x/y")])
+    got = json.loads(res.body)
+    assert got["xff"] == "1.2.3.4"
+    assert "Content-Type" not in got["headers"]
+    res = asgi(_where_app(), headers=[(b"host", b"t"), (b"x_forwarded_for", b"6.6.6.6")])
+    got = json.loads(res.body)
+    assert got["xff"] is None
+    assert got["headers"] == ["Host"]
+
+
+def test_dev_server_drops_header_names_with_underscores(host_port: int) -> None:
+    # (The dev server always did; checked here beside the ASGI side.)
+    app = _where_app()
+    with running_server(app) as port:
+        raw = exchange(port, b"GET / HTTP/1.1\r\nHost: t\r\nX_Forwarded_For: 6.6.6.6\r\n"
+                             b"Connection: close\r\n\r\n")
+    assert status_of(raw) == 200
+    assert b'"xff":null' in raw.replace(b" ", b"")
+
+
+def test_proxyfix_on_asgi_app_trusts_one_proxy() -> None:
+    import json
+
+    from stein.middleware import ProxyFix
+
+    app = _where_app()
+    app.asgi_app = ProxyFix(app.asgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    headers = [(b"host", b"internal:8000"), (b"x-forwarded-for", b"6.6.6.6, 203.0.113.9"),
+               (b"x-forwarded-proto", b"https"), (b"x-forwarded-host", b"example.com")]
+    got = json.loads(asgi(app, headers=headers).body)
+    assert (got["remote"], got["scheme"], got["host"]) == ("203.0.113.9", "https", "example.com")
+    # Spoofed by the client (no proxy appended a value of its own): ignored.
+    got = json.loads(asgi(app, headers=[(b"host", b"t"), (b"x-forwarded-host", b"a b")]).body)
+    assert got["host"] == "t"
+    # Without the wrapper the headers are not believed.
+    got = json.loads(asgi(_where_app(), headers=headers).body)
+    assert (got["remote"], got["scheme"], got["host"]) == ("127.0.0.1", "http", "internal:8000")
+
+
+def test_proxyfix_on_asgi_websocket_scope_scheme() -> None:
+    from stein.middleware import ProxyFix
+
+    fix = ProxyFix(lambda *a: None, x_proto=1, x_for=0)
+    scope = {"type": "websocket", "scheme": "ws", "path": "/ws", "headers":
+             [(b"host", b"t"), (b"x-forwarded-proto", b"https")], "server": ("t", 80)}
+    assert fix.rewrite_scope(scope)["scheme"] == "wss"
+    assert scope["scheme"] == "ws"  # the server's scope is not changed in place

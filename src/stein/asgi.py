@@ -85,10 +85,19 @@ def stream_body(view: F) -> F:
 # -- the first step: scope -> environ ---------------------------------------------------
 
 
+# Where a header whose name holds "_" goes: nowhere. ``x_forwarded_for`` would otherwise
+# become HTTP_X_FORWARDED_FOR beside (or instead of) the real ``X-Forwarded-For`` a proxy
+# set, so a client could spoof a header by its dashed name. Dropped as the dev server,
+# gunicorn and nginx drop them.
+_DROPPED = "stein.asgi.dropped_header"
+
+
 def _environ_key(name: bytes) -> str:
     key = _ENVIRON_KEYS.get(name)
     if key is None:
         key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+        if b"_" in name:
+            key = _DROPPED
         if len(_ENVIRON_KEYS) < _CACHE_BOUND:
             _ENVIRON_KEYS[name] = key
     return key
@@ -156,6 +165,8 @@ def build_environ(scope: dict[str, Any], receive: Receive | None = None) -> dict
         environ[known(name) or _environ_key(name)] = value.decode("latin-1")
     if len(environ) != size:
         _join_repeated(environ, headers)
+    elif _DROPPED in environ:
+        del environ[_DROPPED]
     return environ
 
 
@@ -165,6 +176,8 @@ def _join_repeated(environ: dict[str, Any], headers: list[Any]) -> None:
         environ.pop(_environ_key(name), None)
     for name, value in headers:
         key = _environ_key(name)
+        if key is _DROPPED:
+            continue
         if key in environ:
             sep = "; " if key == "HTTP_COOKIE" else ", "
             environ[key] = f"{environ[key]}{sep}{value.decode('latin-1')}"

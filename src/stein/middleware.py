@@ -14,7 +14,17 @@ outermost of ``n`` trusted proxies is the ``n``-th from the right; values furthe
 sent by the client and are ignored. A header with fewer values than trusted hops is ignored
 entirely (something is misconfigured, and the client's word is not taken for it).
 Values that are not well-formed (an address that is not an IP, a scheme other than
-http/https/ws/wss, a host with characters a host cannot have) are ignored too.
+http/https/ws/wss, a host with characters a host cannot have, a prefix that is not a path
+starting with exactly one ``/``) are ignored too.
+
+**Under ASGI** the request never passes through ``app.wsgi_app``; wrap ``app.asgi_app``
+instead (or both, when one app is served both ways). The same object rewrites the ASGI
+scope (``client``, ``scheme``, the ``host`` header, ``server``, ``root_path``)::
+
+    app.asgi_app = ProxyFix(app.asgi_app, x_for=1, x_proto=1, x_host=1)
+
+(uvicorn's own ``--proxy-headers --forwarded-allow-ips=...`` does the same for the client
+address and scheme; use one or the other, not both.)
 """
 
 from __future__ import annotations
@@ -30,11 +40,22 @@ _SCHEMES = frozenset(("http", "https", "ws", "wss"))
 # A host name or IPv4 address, or a bracketed IPv6 literal, with an optional port.
 _HOST_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-._]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\Z")
 _PORT_RE = re.compile(r"\d{1,5}\Z")
-_PREFIX_RE = re.compile(r"/[\x21-\x7e]*\Z")
+# A path prefix: "/" or non-empty segments of RFC 3986 pchars, each after one "/". So never
+# "//evil.com" (a scheme-relative URL once it starts a Location) nor "/\\evil.com", which
+# browsers read the same way.
+_PREFIX_RE = re.compile(r"(?:/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+)*/?\Z")
 # One ``name=value`` pair of a Forwarded element: token or quoted-string value.
 _PAIR_RE = re.compile(
     r'\s*([!#$%&\'*+\-.^_`|~0-9A-Za-z]+)\s*=\s*("(?:[^"\\]|\\.)*"|[!#$%&\'*+\-.^_`|~0-9A-Za-z:\[\]]*)\s*'
 )
+
+
+# Request header (lowercase) -> its environ key, for the headers ProxyFix reads.
+_PROXY_HEADERS = {
+    "host": "HTTP_HOST", "forwarded": "HTTP_FORWARDED", "x-forwarded-for": "HTTP_X_FORWARDED_FOR",
+    "x-forwarded-proto": "HTTP_X_FORWARDED_PROTO", "x-forwarded-host": "HTTP_X_FORWARDED_HOST",
+    "x-forwarded-port": "HTTP_X_FORWARDED_PORT", "x-forwarded-prefix": "HTTP_X_FORWARDED_PREFIX",
+}
 
 
 def parse_forwarded(value: str) -> list[dict[str, str]]:
@@ -154,7 +175,15 @@ class ProxyFix:
         self.x_prefix = x_prefix
         self.forwarded = forwarded
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any],
+                 send: Any = None) -> Any:
+        if send is not None:  # ASGI: (scope, receive, send)
+            return self._asgi(environ, start_response, send)
+        self.rewrite(environ)
+        return self.app(environ, start_response)
+
+    def rewrite(self, environ: dict[str, Any]) -> None:
+        """Apply the trusted proxy headers to a WSGI ``environ`` in place."""
         environ["stein.proxy_fix.orig"] = {
             k: environ.get(k)
             for k in ("REMOTE_ADDR", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME",
@@ -168,7 +197,55 @@ class ProxyFix:
             prefix = _pick(_split(environ.get("HTTP_X_FORWARDED_PREFIX")), self.x_prefix)
             if prefix is not None and _PREFIX_RE.match(prefix):
                 environ["SCRIPT_NAME"] = prefix.rstrip("/") + environ.get("SCRIPT_NAME", "")
-        return self.app(environ, start_response)
+
+    async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") in ("http", "websocket"):
+            scope = self.rewrite_scope(scope)
+        app: Any = self.app  # an ASGI app here (the type names the WSGI one)
+        await app(scope, receive, send)
+
+    def rewrite_scope(self, scope: dict[str, Any]) -> dict[str, Any]:
+        """A copy of an ASGI ``http``/``websocket`` scope with the trusted proxy headers
+        applied: the same rules as :meth:`rewrite`, run on the scope's headers."""
+        # The headers that matter, as a server would fold them into an environ (names with
+        # "_" dropped, repeated ones joined), plus what the scope says about the connection.
+        env: dict[str, Any] = {}
+        for raw_name, raw_value in scope.get("headers") or ():
+            name = raw_name.decode("latin-1").lower()
+            if name in _PROXY_HEADERS:
+                key = _PROXY_HEADERS[name]
+                value = raw_value.decode("latin-1")
+                env[key] = f"{env[key]},{value}" if key in env else value
+        client = scope.get("client")
+        server = scope.get("server") or ("localhost", 80)
+        websocket = scope.get("type") == "websocket"
+        scheme = scope.get("scheme") or ("ws" if websocket else "http")
+        root = scope.get("root_path") or ""
+        env.update({"REMOTE_ADDR": client[0] if client else None, "wsgi.url_scheme": scheme,
+                     "SERVER_NAME": server[0], "SERVER_PORT": str(server[1] or 80),
+                     "SCRIPT_NAME": root})
+        before = dict(env)
+        self.rewrite(env)
+        new = dict(scope)
+        if env["REMOTE_ADDR"] != before["REMOTE_ADDR"]:
+            new["client"] = (env["REMOTE_ADDR"], client[1] if client else 0)
+        if env["wsgi.url_scheme"] != scheme:
+            secure = env["wsgi.url_scheme"] in ("https", "wss")
+            new["scheme"] = ("wss" if secure else "ws") if websocket else (
+                "https" if secure else "http")
+        if env.get("HTTP_HOST") != before.get("HTTP_HOST"):
+            host = env["HTTP_HOST"].encode("latin-1")
+            new["headers"] = [(k, v) for k, v in scope.get("headers") or () if k.lower() != b"host"]
+            new["headers"].append((b"host", host))
+        if (env["SERVER_NAME"], env["SERVER_PORT"]) != (server[0], before["SERVER_PORT"]):
+            new["server"] = (env["SERVER_NAME"], int(env["SERVER_PORT"]))
+        if env["SCRIPT_NAME"] != root:
+            # ASGI's path includes root_path: the prefix goes in front of both.
+            prefix = env["SCRIPT_NAME"][: len(env["SCRIPT_NAME"]) - len(root)]
+            new["root_path"] = env["SCRIPT_NAME"]
+            new["path"] = prefix + scope.get("path", "")
+        new["stein.proxy_fix.orig"] = {k: before.get(k) for k in env["stein.proxy_fix.orig"]}
+        return new
 
     def _apply_x_forwarded(self, environ: dict[str, Any]) -> None:
         if self.x_for:
