@@ -699,3 +699,223 @@ def test_property_matches_reference_and_roundtrips(rules):
         assert got == expected, (path, rules)
         _, _, built = m.build(rule.endpoint, values)
         assert built == path
+
+
+# -- Werkzeug's routing API, as extensions drive it ------------------------------------
+
+
+def test_rule_str_arguments_and_converters():
+    m = Map([Rule("/users/<int:id>/<name>", endpoint="user", defaults={"tab": "info"},
+                  methods=["GET"])])
+    rule = next(m.iter_rules())
+    assert str(rule) == "/users/<int:id>/<name>"
+    assert rule.map is m
+    # As in Werkzeug: the variables and the keys of the defaults.
+    assert rule.arguments == {"id", "name", "tab"}
+    assert rule.methods == {"GET", "HEAD"}
+    assert rule.is_leaf and not rule.is_branch
+    convs = rule._converters
+    assert set(convs) == {"id", "name"}
+    assert convs["id"].to_python("7") == 7
+    assert m._rules_by_endpoint["user"] == [rule]
+
+
+def test_defaults_still_choose_the_rule_when_building():
+    m = Map([Rule("/users/", endpoint="users", defaults={"page": 1}),
+             Rule("/users/page/<int:page>", endpoint="users")])
+    adapter = m.bind("example.com")
+    assert adapter.build("users", {"page": 1}) == "/users/"
+    assert adapter.build("users", {"page": 3}) == "/users/page/3"
+    assert adapter.match("/users/") == ("users", {"page": 1})
+
+
+def test_rule_empty_is_an_unbound_copy():
+    rule = Rule("/a/<x>", endpoint="a", methods=["POST"], strict_slashes=False,
+                defaults={"y": 1})
+    Map([rule])
+    copy = rule.empty()
+    assert copy is not rule and copy.map is None
+    assert (copy.rule, copy.endpoint, copy.methods, copy.strict_slashes, copy.defaults) == \
+        ("/a/<x>", "a", {"POST"}, False, {"y": 1})
+    assert copy.defaults is not rule.defaults
+    Map([copy])  # binds: the copy was not bound with the original
+
+
+def test_submount_endpoint_prefix_and_subdomain_factories():
+    from stein.routing import EndpointPrefix, Subdomain, Submount
+
+    blog = [Rule("/", endpoint="index"), Rule("/<slug>", endpoint="post")]
+    m = Map([
+        Rule("/", endpoint="index"),
+        EndpointPrefix("blog.", [Submount("/blog/", blog)]),
+        Subdomain("api", [Rule("/status", endpoint="status")]),
+    ])
+    assert sorted((r.rule, r.endpoint) for r in m.iter_rules()) == [
+        ("/", "index"), ("/blog/", "blog.index"), ("/blog/<slug>", "blog.post"),
+        ("/status", "status")]
+    # The rules given to the factories are copied, not bound.
+    assert all(r.map is None for r in blog)
+    adapter = m.bind("example.com")
+    assert adapter.match("/blog/hello") == ("blog.post", {"slug": "hello"})
+    with pytest.raises(NotFound):
+        adapter.match("/status")
+    assert m.bind("example.com", subdomain="api").match("/status") == ("status", {})
+    assert adapter.build("status") == "http://api.example.com/status"
+
+
+def test_rule_template():
+    from stein.routing import RuleTemplate
+
+    resource = RuleTemplate([Rule("/$name/", endpoint="$name.list"),
+                             Rule("/$name/<int:id>", endpoint="$name.show",
+                                  defaults={"kind": "$name"})])
+    m = Map([resource(name="user"), resource({"name": "page"})])
+    assert m.bind("x").match("/page/3") == ("page.show", {"id": 3, "kind": "page"})
+    assert m.bind("x").build("user.list") == "/user/"
+    with pytest.raises(KeyError):
+        Map([resource(other="x")])
+
+
+def test_custom_rule_factory():
+    from stein.routing import RuleFactory
+
+    class Crud(RuleFactory):
+        def __init__(self, name):
+            self.name = name
+
+        def get_rules(self, map):
+            yield Rule(f"/{self.name}/", endpoint=f"{self.name}.list")
+            yield Rule(f"/{self.name}/<int:id>", endpoint=f"{self.name}.show")
+
+    m = Map()
+    m.add(Crud("books"))
+    assert m.bind("x").match("/books/2") == ("books.show", {"id": 2})
+    with pytest.raises(NotImplementedError):
+        Map([RuleFactory()])
+
+
+def test_map_adapter_match_build_and_allowed_methods():
+    m = Map([Rule("/items/", endpoint="items", methods=["GET", "POST"]),
+             Rule("/items/<int:id>", endpoint="item", methods=["GET"])])
+    adapter = m.bind("Example.com", "/app")
+    assert adapter.server_name == "example.com"
+    assert adapter.match("/items/5") == ("item", {"id": 5})
+    rule, values = adapter.match("/items/5", return_rule=True)
+    assert isinstance(rule, Rule) and rule.endpoint == "item" and values == {"id": 5}
+    assert adapter.match("/items/", method="post") == ("items", {})
+    with pytest.raises(MethodNotAllowed) as e:
+        adapter.match("/items/5", method="DELETE")
+    assert set(e.value.valid_methods) == {"GET", "HEAD"}
+    with pytest.raises(NotFound):
+        adapter.match("/nope")
+    assert sorted(adapter.allowed_methods("/items/")) == ["GET", "HEAD", "POST"]
+    assert adapter.allowed_methods("/nope") == []
+    assert adapter.test("/items/1") and not adapter.test("/nope")
+    assert adapter.build("item", {"id": 5}) == "/app/items/5"
+    assert adapter.build("item", {"id": 5, "q": "a b"}) == "/app/items/5?q=a+b"
+    assert adapter.build("item", {"id": 5, "q": None}) == "/app/items/5"
+    assert adapter.build("item", {"id": 5}, force_external=True) == \
+        "http://example.com/app/items/5"
+    assert adapter.build("item", {"id": 5}, force_external=True, url_scheme="https") == \
+        "https://example.com/app/items/5"
+    with pytest.raises(BuildError):
+        adapter.build("item")
+
+
+def test_map_adapter_build_takes_a_multidict():
+    from stein.datastructures import MultiDict
+
+    adapter = Map([Rule("/s", endpoint="s")]).bind("x")
+    assert adapter.build("s", MultiDict([("tag", "a"), ("tag", "b"), ("one", "1")])) == \
+        "/s?tag=a&tag=b&one=1"
+
+
+def test_map_adapter_redirects_are_absolute_and_keep_the_query():
+    m = Map([Rule("/dir/", endpoint="dir")])
+    adapter = m.bind("example.com", "/mnt", url_scheme="https")
+    with pytest.raises(RequestRedirect) as e:
+        adapter.match("/dir", query_args={"a": "1"})
+    assert e.value.new_url == "https://example.com/mnt/dir/?a=1"
+    assert adapter.test("/dir")  # a redirect is a match
+    assert isinstance(adapter.dispatch(lambda endpoint, values: endpoint, "/dir"),
+                      RequestRedirect)
+    assert adapter.dispatch(lambda endpoint, values: endpoint, "/dir/") == "dir"
+
+
+def test_bind_to_environ_reads_host_script_path_and_subdomain():
+    m = Map([Rule("/", endpoint="index"), Rule("/", endpoint="api", subdomain="api")])
+    environ = {"wsgi.url_scheme": "http", "HTTP_HOST": "api.example.com:80",
+               "SCRIPT_NAME": "/root", "PATH_INFO": "/", "REQUEST_METHOD": "GET",
+               "QUERY_STRING": "x=1", "SERVER_NAME": "ignored", "SERVER_PORT": "80"}
+    adapter = m.bind_to_environ(environ, server_name="example.com")
+    assert (adapter.server_name, adapter.subdomain, adapter.script_name) == \
+        ("example.com", "api", "/root/")
+    assert adapter.match() == ("api", {})
+    assert adapter.build("index") == "http://example.com/root/"
+    # Without a server name the host is the server name, and there is no subdomain.
+    plain = m.bind_to_environ(environ)
+    assert (plain.server_name, plain.subdomain) == ("api.example.com", "")
+    assert plain.match() == ("index", {})
+    # A host outside the server name matches no subdomain rule.
+    other = m.bind_to_environ({**environ, "HTTP_HOST": "evil.test"}, server_name="example.com")
+    assert other.subdomain == "<invalid>"
+    with pytest.raises(NotFound):
+        other.match()
+
+
+def test_bind_to_environ_takes_a_request_and_decodes_the_path():
+    m = Map([Rule("/caf\u00e9", endpoint="cafe")])
+    # WSGI's PATH_INFO: the UTF-8 bytes of the path, one latin-1 character each.
+    environ = {"wsgi.url_scheme": "http", "HTTP_HOST": "localhost",
+               "PATH_INFO": "/caf\u00e9".encode().decode("latin-1"), "REQUEST_METHOD": "GET"}
+
+    class FakeRequest:
+        pass
+
+    req = FakeRequest()
+    req.environ = environ  # type: ignore[attr-defined]
+    assert m.bind_to_environ(req).match() == ("cafe", {})
+    assert m.bind_to_environ(environ).match() == ("cafe", {})
+
+
+def test_websocket_mismatch():
+    from stein.exceptions import BadRequest
+    from stein.routing import WebsocketMismatch
+
+    m = Map([Rule("/ws", endpoint="ws", websocket=True), Rule("/http", endpoint="http")])
+    with pytest.raises(WebsocketMismatch):
+        m.bind("x").match("/ws")
+    assert m.bind("x", url_scheme="wss").match("/ws") == ("ws", {})
+    with pytest.raises(WebsocketMismatch):
+        m.bind("x").match("/http", websocket=True)
+    assert issubclass(WebsocketMismatch, BadRequest)
+
+
+def test_app_url_map_bind_matches_the_app_rules(app):
+    @app.route("/hello/<name>")
+    def hello(name):
+        return name
+
+    adapter = app.url_map.bind("dev.null")
+    assert adapter.match("/hello/x") == ("hello", {"name": "x"})
+    with pytest.raises(NotFound):
+        adapter.match("/nothing")
+
+
+def test_werkzeug_routing_names_under_compat():
+    import subprocess
+    import sys
+
+    code = (
+        "import stein.compat; stein.compat.install()\n"
+        "from werkzeug.routing import (Map, Rule, Submount, Subdomain, EndpointPrefix,"
+        " RuleTemplate, RuleFactory, MapAdapter, BaseConverter, UnicodeConverter, AnyConverter,"
+        " PathConverter, IntegerConverter, FloatConverter, UUIDConverter, ValidationError,"
+        " BuildError, RequestRedirect, WebsocketMismatch, RoutingException)\n"
+        "from werkzeug.routing.converters import NumberConverter\n"
+        "from werkzeug.routing.map import MapAdapter as M2\n"
+        "assert M2 is MapAdapter\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr

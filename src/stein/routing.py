@@ -5,6 +5,12 @@ rest go into a tree keyed by path segment, so matching walks the path's segments
 than the list of rules, and its cost does not grow with the number of rules. Converters
 that can span segments (``path``) hang off the tree node of their static prefix and match
 the remainder with one regex.
+
+Werkzeug's routing API that Flask extensions drive by hand is here too: ``str(rule)``,
+``rule.arguments`` (variables and defaults), ``rule.get_rules``/``rule.empty()``, rule
+factories (:class:`Submount`, :class:`Subdomain`, :class:`EndpointPrefix`,
+:class:`RuleTemplate`, from :mod:`stein.rule_factories`), and ``Map.bind`` /
+``Map.bind_to_environ``, which give a :class:`MapAdapter` (:mod:`stein.routing_adapter`).
 """
 
 from __future__ import annotations
@@ -12,16 +18,45 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import quote
 
+from .converters import (
+    DEFAULT_CONVERTERS,
+    AnyConverter,
+    BaseConverter,
+    FloatConverter,
+    IntegerConverter,
+    NumberConverter,
+    PathConverter,
+    UnicodeConverter,
+    UUIDConverter,
+    ValidationError,
+)
 from .exceptions import MethodNotAllowed, NotFound, RequestRedirect
+from .routing_adapter import MapAdapter, WebsocketMismatch, bind_to_environ
+from .rule_factories import (
+    EndpointPrefix,
+    RuleFactory,
+    RuleTemplate,
+    RuleTemplateFactory,
+    Subdomain,
+    Submount,
+)
+
+__all__ = [
+    "AnyConverter", "BaseConverter", "BuildError", "EndpointPrefix", "FloatConverter",
+    "IntegerConverter", "Map", "MapAdapter", "MethodNotAllowed", "NotFound", "NumberConverter",
+    "PathConverter",
+    "RequestRedirect", "RoutingException", "Rule", "RuleFactory", "RuleTemplate",
+    "RuleTemplateFactory", "Submount", "Subdomain", "UUIDConverter", "UnicodeConverter",
+    "ValidationError", "WebsocketMismatch",
+]
 
 
-class ValidationError(ValueError):
-    """Raised by a converter's ``to_python`` to say "this segment does not match"."""
+class RoutingException(Exception):
+    """Base of the routing errors that are not HTTP errors themselves (:class:`BuildError`)."""
 
 
-class BuildError(LookupError):
+class BuildError(RoutingException, LookupError):
     """``url_for`` could not build a URL for the endpoint with the values given."""
 
     def __init__(self, endpoint: str, values: dict[str, Any], method: str | None,
@@ -35,133 +70,6 @@ class BuildError(LookupError):
         msg += "." + (f" {reason}" if reason else "")
         super().__init__(msg)
 
-
-_SEGMENT_SAFE = "!$&'()*+,:;=@"
-
-
-class BaseConverter:
-    """Base of URL converters: ``regex`` to match, ``to_python``/``to_url`` to convert.
-
-    ``part_isolating`` says the regex never matches a ``/``.
-    """
-
-    regex = "[^/]+"
-    weight = 100
-    part_isolating = True
-
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        self.map = map
-
-    def to_python(self, value: str) -> Any:
-        return value
-
-    def to_url(self, value: Any) -> str:
-        return quote(str(value), safe=_SEGMENT_SAFE)
-
-
-class UnicodeConverter(BaseConverter):
-    """The default ``string`` converter: one segment, optional ``minlength``/``maxlength``/``length``."""
-
-    def __init__(self, map: Map, minlength: int = 1, maxlength: int | None = None,
-                 length: int | None = None) -> None:
-        super().__init__(map)
-        if length is not None:
-            self.regex = f"[^/]{{{int(length)}}}"
-        else:
-            hi = "" if maxlength is None else str(int(maxlength))
-            self.regex = f"[^/]{{{int(minlength)},{hi}}}"
-
-
-class AnyConverter(BaseConverter):
-    """``any(a, b, c)``: one of the given words."""
-
-    def __init__(self, map: Map, *items: str) -> None:
-        super().__init__(map)
-        if not items:
-            raise ValueError("any() needs at least one item")
-        self.items = items
-        self.regex = "(?:" + "|".join(re.escape(str(x)) for x in items) + ")"
-
-
-class PathConverter(BaseConverter):
-    """``path``: like ``string`` but also takes slashes."""
-
-    regex = "[^/].*?"
-    weight = 200
-    part_isolating = False
-
-    def to_url(self, value: Any) -> str:
-        return quote(str(value), safe=_SEGMENT_SAFE + "/")
-
-
-class NumberConverter(BaseConverter):
-    """Base of the ``int`` and ``float`` converters: ``fixed_digits``, ``min``, ``max``, ``signed``."""
-
-    weight = 50
-    num_convert: Callable[[str], Any] = int
-
-    def __init__(self, map: Map, fixed_digits: int = 0, min: Any = None, max: Any = None,
-                 signed: bool = False) -> None:
-        super().__init__(map)
-        if signed:
-            self.regex = "-?" + self.regex
-        self.fixed_digits, self.min, self.max, self.signed = fixed_digits, min, max, signed
-        if not fixed_digits and min is None and max is None and \
-                type(self).to_python is NumberConverter.to_python:
-            # Nothing to check after the regex matched: to_python is the bare conversion.
-            self.to_python = self.num_convert  # type: ignore[method-assign,assignment]
-
-    def to_python(self, value: str) -> Any:
-        if self.fixed_digits and len(value) != self.fixed_digits:
-            raise ValidationError()
-        rv = self.num_convert(value)
-        if (self.min is not None and rv < self.min) or (self.max is not None and rv > self.max):
-            raise ValidationError()
-        return rv
-
-    def to_url(self, value: Any) -> str:
-        value = str(self.num_convert(value))
-        if self.fixed_digits:
-            value = value.zfill(self.fixed_digits)
-        return value
-
-
-class IntegerConverter(NumberConverter):
-    """``int``: non-negative integers (``signed=True`` for negatives)."""
-
-    regex = r"\d+"
-
-
-class FloatConverter(NumberConverter):
-    """``float``: numbers with a decimal point."""
-
-    regex = r"\d+\.\d+"
-    num_convert = float
-
-    def __init__(self, map: Map, min: float | None = None, max: float | None = None,
-                 signed: bool = False) -> None:
-        super().__init__(map, min=min, max=max, signed=signed)
-
-
-class UUIDConverter(BaseConverter):
-    """``uuid``: a UUID, given to the view as :class:`uuid.UUID`."""
-
-    regex = r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
-
-    def to_python(self, value: str) -> Any:
-        import uuid  # on first use: uuid is not free to import
-
-        return uuid.UUID(value)
-
-    def to_url(self, value: Any) -> str:
-        return str(value)
-
-
-DEFAULT_CONVERTERS: dict[str, type[BaseConverter]] = {
-    "default": UnicodeConverter, "string": UnicodeConverter, "any": AnyConverter,
-    "path": PathConverter, "int": IntegerConverter, "float": FloatConverter,
-    "uuid": UUIDConverter,
-}
 
 _rule_re = re.compile(
     r"<(?:(?P<conv>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>[^)]*)\))?:)?(?P<var>[a-zA-Z_][a-zA-Z0-9_]*)>"
@@ -238,8 +146,18 @@ def _compile(parts: list[_Part]) -> tuple[Callable[[str], re.Match[str] | None],
     return re.compile("".join(regex), re.DOTALL).fullmatch, tuple(convs)
 
 
-class Rule:
-    """A URL pattern bound to an endpoint, e.g. ``Rule("/users/<int:id>", endpoint="user")``."""
+class Rule(RuleFactory):
+    """A URL pattern bound to an endpoint, e.g. ``Rule("/users/<int:id>", endpoint="user")``.
+
+    Once added to a :class:`Map`, ``rule.arguments`` holds its variable names and the keys
+    of its ``defaults`` (as in Werkzeug), ``rule.map`` the map, and ``str(rule)`` is the
+    pattern:
+
+    >>> m = Map([Rule("/users/<int:id>", endpoint="user", defaults={"tab": "info"})])
+    >>> rule = next(m.iter_rules())
+    >>> str(rule), sorted(rule.arguments), rule.methods
+    ('/users/<int:id>', ['id', 'tab'], None)
+    """
 
     def __init__(
         self,
@@ -279,7 +197,8 @@ class Rule:
             if "GET" in self.methods:
                 self.methods.add("HEAD")
         self.map: Map | None = None
-        self.arguments: set[str] = set()
+        self.arguments: set[str] = set(map(str, defaults)) if defaults else set()
+        self._variables: frozenset[str] = frozenset()
         self._parts: list[_Part] = []
         self._domain_parts: list[_Part] = []
 
@@ -300,7 +219,48 @@ class Rule:
         names = [p.name for p in self._parts + self._domain_parts if p.name]
         if len(names) != len(set(names)):
             raise ValueError(f"variable name used twice in rule {self.rule!r}")
-        self.arguments = set(names)
+        self._variables = frozenset(names)
+        self.arguments = set(names) | {str(k) for k in self.defaults or ()}
+
+    def get_rules(self, map: Map) -> Iterator[Rule]:
+        """A rule is its own factory: :meth:`Map.add` takes rules and factories alike."""
+        yield self
+
+    def get_empty_kwargs(self) -> dict[str, Any]:
+        """The constructor arguments, but the pattern, that :meth:`empty` copies."""
+        return {
+            "defaults": dict(self.defaults) if self.defaults else None,
+            "subdomain": self.subdomain, "methods": self.methods,
+            "build_only": self.build_only, "endpoint": self.endpoint,
+            "strict_slashes": self.strict_slashes, "merge_slashes": self.merge_slashes,
+            "redirect_to": self.redirect_to, "alias": self.alias, "host": self.host,
+            "websocket": self.websocket,
+        }
+
+    def empty(self) -> Rule:
+        """An unbound copy (rule factories change the copy, never the rule given)."""
+        return type(self)(self.rule, **self.get_empty_kwargs())
+
+    def refresh(self) -> None:
+        """Recompile after a change to the rule's attributes (Werkzeug's name for it)."""
+        if self.map is not None:
+            self.bind(self.map, rebind=True)
+
+    @property
+    def _converters(self) -> dict[str, BaseConverter]:
+        # Werkzeug's private name, read by API-doc generators to type path parameters.
+        return {p.name: p.conv for p in self._parts + self._domain_parts
+                if p.name is not None and p.conv is not None}
+
+    @property
+    def is_leaf(self) -> bool:
+        """True when the rule does not end with a slash."""
+        return not self.rule.endswith("/")
+
+    @property
+    def is_branch(self) -> bool:
+        """True when the rule ends with a slash."""
+        return self.rule.endswith("/")
 
     @property
     def is_static(self) -> bool:
@@ -341,13 +301,16 @@ class Rule:
         if method is not None and self.methods is not None and method not in self.methods:
             return False
         defaults = self.defaults or {}
-        for key in self.arguments:
+        for key in self._variables:
             if key not in defaults and key not in values:
                 return False
         for key, value in defaults.items():
-            if key not in self.arguments and key in values and values[key] != value:
+            if key not in self._variables and key in values and values[key] != value:
                 return False
         return True
+
+    def __str__(self) -> str:
+        return self.rule
 
     def __repr__(self) -> str:
         methods = f" ({', '.join(sorted(self.methods))})" if self.methods else ""
@@ -570,6 +533,8 @@ class Map:
         host_matching: bool = False,
     ) -> None:
         self.default_subdomain = default_subdomain
+        self.sort_parameters = sort_parameters
+        self.sort_key = sort_key
         self.strict_slashes = strict_slashes
         self.merge_slashes = merge_slashes
         self.redirect_defaults = redirect_defaults
@@ -586,8 +551,13 @@ class Map:
         for rule in rules or ():
             self.add(rule)
 
-    def add(self, rule: Rule) -> None:
-        """Add and compile a rule."""
+    def add(self, rulefactory: RuleFactory) -> None:
+        """Add and compile a rule, or every rule of a factory (:class:`Submount`, ...)."""
+        if not isinstance(rulefactory, Rule):
+            for rule in rulefactory.get_rules(self):
+                self.add(rule)
+            return
+        rule = rulefactory
         rule.bind(self)
         self._rules.append(rule)
         self._by_endpoint.setdefault(rule.endpoint, []).append(rule)
@@ -612,6 +582,37 @@ class Map:
             return
         self._trees.setdefault(key, _Tree()).add(rule)
         self._plain = self._trees[""] if list(self._trees) == [""] and not self._dyn_domains else None
+
+    @property
+    def _rules_by_endpoint(self) -> dict[str, list[Rule]]:
+        # Werkzeug's private name; read by a few extensions that list routes.
+        return self._by_endpoint
+
+    def update(self) -> None:
+        """Kept for Werkzeug's callers: rules compile when added, so there is nothing to do."""
+
+    def bind(self, server_name: str, script_name: str | None = None,
+             subdomain: str | None = None, url_scheme: str = "http",
+             default_method: str = "GET", path_info: str | None = None,
+             query_args: Any = None) -> MapAdapter:
+        """A :class:`MapAdapter` for matching and building on ``server_name``.
+
+        >>> adapter = Map([Rule("/", endpoint="index")]).bind("example.com", "/app")
+        >>> adapter.match("/"), adapter.build("index")
+        (('index', {}), '/app/')
+        """
+        return MapAdapter(self, server_name.lower(), script_name or "/", subdomain,
+                          url_scheme, path_info or "/", default_method, query_args)
+
+    def bind_to_environ(self, environ: Any, server_name: str | None = None,
+                        subdomain: str | None = None) -> MapAdapter:
+        """A :class:`MapAdapter` for a WSGI environ (or a request: its ``environ``).
+
+        The subdomain is what the host has before ``server_name`` (``"<invalid>"``, which no
+        rule matches, when the host is not under it).
+        """
+        environ = getattr(environ, "environ", environ)
+        return bind_to_environ(self, environ, server_name, subdomain)
 
     @property
     def has_domain_rules(self) -> bool:

@@ -1,0 +1,5 @@
+"""``python -m bench.compat``: the same as ``python -m bench.compat.run``."""
+
+from .run import main
+
+raise SystemExit(main())
