@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: test lint docs demo chromium bench bench-http clean postgres redis openapi-assets fuzz soak
+.PHONY: test lint docs demo chromium bench bench-http clean postgres redis openapi-assets fuzz soak compat
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,15 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 # In-process peer comparison (a few minutes); writes bench/results.md. Not part of `make test`.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
+
+# Flask extensions' own test suites on real Flask and on stein.compat; writes bench/compat.md.
+# Venvs go to .cache/compat/venvs (one per extension and side, built once, one at a time);
+# the Flask side is built only where bench/compat/<ext>-<version>.passing.txt is missing
+# (COMPAT_ARGS=--reference rebuilds it). Not part of `make test`; ~10-15 minutes from clean.
+COMPAT_ARGS ?=
+
+compat: $(STAMP) redis
+	$(BIN)/python -m bench.compat.run $(COMPAT_ARGS)
 
 # Servers on a loopback port loaded by wrk (Debian package, installed when missing).
 bench-http: $(BENCH_STAMP)
