@@ -6,7 +6,7 @@ import json as _json
 import json.encoder as _json_encoder
 import sys
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,12 +20,13 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 
 def _default(o: Any) -> Any:
-    if isinstance(o, datetime):
+    if isinstance(o, date):
+        # An HTTP date, as Flask writes them; a date is its midnight, UTC.
         from .http import http_date
 
+        if not isinstance(o, datetime):
+            o = datetime(o.year, o.month, o.day, tzinfo=timezone.utc)
         return http_date(o)
-    if isinstance(o, date):
-        return o.isoformat()
     # decimal, uuid and dataclasses load on first use; an object of theirs implies they did.
     for mod, cls in (("decimal", "Decimal"), ("uuid", "UUID")):
         m = sys.modules.get(mod)
@@ -159,6 +160,21 @@ def dumps(obj: Any, **kwargs: Any) -> str:
         return actx.app.json.dumps(obj, **kwargs)
     kwargs.setdefault("default", _default)
     return _json.dumps(obj, **kwargs)
+
+
+def dump(obj: Any, fp: Any, **kwargs: Any) -> None:
+    """Write ``obj`` as JSON to the text file ``fp`` (see :func:`dumps`).
+
+    >>> import io
+    >>> out = io.StringIO(); dump({"a": 1}, out); out.getvalue()
+    '{"a": 1}'
+    """
+    fp.write(dumps(obj, **kwargs))
+
+
+def load(fp: Any, **kwargs: Any) -> Any:
+    """Read JSON from the file ``fp`` (text or binary; see :func:`loads`)."""
+    return loads(fp.read(), **kwargs)
 
 
 def loads(s: str | bytes, **kwargs: Any) -> Any:

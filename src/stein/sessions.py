@@ -22,14 +22,22 @@ import zlib
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
+from uuid import UUID
 
+from . import json as _json_mod
 from .ctx import _cv_app
 from .datastructures import Headers
 from .http import _unquote_cookie, dump_cookie, http_date
+from .json import DefaultJSONProvider
+from .json_tag import TaggedJSONSerializer
 from .wrappers import Request, Response
 
 if TYPE_CHECKING:
     from .app import Stein
+
+#: The serializer of the default session interface (``session_interface.serializer``);
+#: a tag registered on it applies to every app's session cookie.
+session_json_serializer = TaggedJSONSerializer()
 
 
 class SessionMixin(MutableMapping):  # type: ignore[type-arg]
@@ -200,6 +208,8 @@ class SecureCookieSessionInterface(SessionInterface):
     """
 
     salt = "cookie-session"
+    #: Writes and reads the session dict as tagged JSON (see :mod:`stein.json_tag`).
+    serializer = session_json_serializer
     digest_method = staticmethod(hashlib.sha256)
     key_derivation = "hmac"
     session_class = SecureCookieSession
@@ -236,10 +246,11 @@ class SecureCookieSessionInterface(SessionInterface):
         # Fast path: the same key objects as last time (identity, no hashing of keys). A
         # list of fallbacks could change in place, so it always goes through the cache key.
         if last is not None and last[0] is secret_key and last[1] is fallbacks and \
-                not isinstance(fallbacks, list):
+                last[3] is self.serializer and not isinstance(fallbacks, list):
             return last[2]
+        serializer = self.serializer
         cache_key = (secret_key, tuple(fallbacks) if fallbacks else (), self.salt,
-                     self.key_derivation, self.digest_method)
+                     self.key_derivation, self.digest_method, id(serializer))
         cache = self.__dict__.get("_serializers")
         if cache is None:
             cache = self.__dict__["_serializers"] = {}
@@ -248,19 +259,19 @@ class SecureCookieSessionInterface(SessionInterface):
             # Verified with every key, signed with the last one (the current key).
             keys: list[Any] = [*cache_key[1], secret_key]
             if self.key_derivation == "hmac":
-                s = CookieSerializer(keys, self.salt, self.digest_method().name)
+                s = CookieSerializer(keys, self.salt, self.digest_method().name, serializer)
             else:
                 from itsdangerous import URLSafeTimedSerializer
 
                 s = URLSafeTimedSerializer(
-                    keys, salt=self.salt, serializer=_TaggedJSON,
+                    keys, salt=self.salt, serializer=serializer,
                     signer_kwargs={"key_derivation": self.key_derivation,
                                    "digest_method": self.digest_method},
                 )
             if len(cache) >= 8:  # keys rotate rarely; keep the cache from growing
                 cache.clear()
             cache[cache_key] = s
-        self.__dict__["_last"] = (secret_key, fallbacks, s)
+        self.__dict__["_last"] = (secret_key, fallbacks, s, serializer)
         return s
 
     def open_session(self, app: Stein, request: Request) -> SecureCookieSession | None:
@@ -526,7 +537,8 @@ class CookieSerializer:
     compress_threshold = 128
 
     def __init__(self, secret_keys: list[str | bytes], salt: str | bytes,
-                 digest: str = "sha256") -> None:
+                 digest: str = "sha256", serializer: TaggedJSONSerializer | None = None) -> None:
+        self.serializer = session_json_serializer if serializer is None else serializer
         salt_b = salt.encode() if isinstance(salt, str) else salt
         derived = [
             hmac.digest(k.encode() if isinstance(k, str) else k, salt_b, digest)
@@ -542,7 +554,7 @@ class CookieSerializer:
 
     def dumps(self, obj: Any) -> str:
         """Serialize, timestamp and sign ``obj``."""
-        data = _dumps_json(obj).encode("utf-8")
+        data = _dumps_json(obj, self.serializer).encode("utf-8")
         prefix = b""
         if len(data) >= self.compress_threshold:
             compressed = zlib.compress(data)
@@ -585,7 +597,7 @@ class CookieSerializer:
             data = d.decompress(data, 1 << 20)
             if d.unconsumed_tail:
                 _raise("BadPayload", "Compressed payload is too large")
-        return _loads_json(data)
+        return _loads_json(data, self.serializer)
 
 
 def _raise(name: str, message: str) -> NoReturn:
@@ -594,56 +606,129 @@ def _raise(name: str, message: str) -> NoReturn:
     raise getattr(itsdangerous, name)(message)
 
 
-def _tag(o: Any) -> Any:
-    if isinstance(o, bytes):
-        return {" b": base64.b64encode(o).decode("ascii")}
-    from .json import _default
+# What the fast path writes by itself: types the C encoder writes natively exactly as
+# TaggedJSONSerializer.tag leaves them, and types its default hook tags exactly as the
+# standard tags do. Anything else (a tuple, Markup, a subclass, a date ...) is the
+# general serializer's to write.
+_NATIVE = frozenset((str, int, float, bool, type(None), bytes, datetime, UUID))
+_TAG_KEYS = frozenset(session_json_serializer.tags)
 
-    return _default(o)
+
+def _tag(o: Any) -> Any:
+    """The C encoder's hook: the standard tags for the types in ``_NATIVE`` it cannot
+    write itself, as ``TagBytes``/``TagDateTime``/``TagUUID`` write them."""
+    t = type(o)
+    if t is bytes:
+        return {" b": base64.b64encode(o).decode("ascii")}
+    if t is datetime:
+        return {" d": http_date(o)}
+    if t is UUID:
+        return {" u": o.hex}
+    raise TypeError(f"Object of type {t.__name__} is not JSON serializable")
+
+
+def _fast_ok(obj: Any) -> bool:
+    """Whether ``obj`` holds only what the fast encoder writes as the tags would: plain
+    JSON containers (no one-key dict whose key is a tag) of ``_NATIVE`` values."""
+    t = type(obj)
+    if t is dict:
+        if len(obj) == 1 and next(iter(obj)) in _TAG_KEYS:
+            return False
+        for v in obj.values():
+            if type(v) not in _NATIVE and not _fast_ok(v):
+                return False
+        return True
+    if t is list:
+        for v in obj:
+            if type(v) not in _NATIVE and not _fast_ok(v):
+                return False
+        return True
+    return t in _NATIVE
 
 
 class _TaggedJSON:
-    """Compact JSON for the cookie payload; ``bytes`` values survive the round trip."""
+    """The general path of the session payload: :data:`session_json_serializer`."""
 
     @staticmethod
     def dumps(obj: Any) -> str:
-        return json.dumps(obj, default=_tag, separators=(",", ":"))
+        return session_json_serializer.dumps(obj)
 
     @staticmethod
     def loads(s: str | bytes) -> Any:
-        return json.loads(s, object_hook=_untag)
+        return session_json_serializer.loads(s)
 
 
 def _untag(d: dict[str, Any]) -> Any:
-    if len(d) == 1 and " b" in d:
-        return base64.b64decode(d[" b"])
+    """``session_json_serializer.untag`` for the standard tags, as an object hook."""
+    if len(d) == 1:
+        for key in d:
+            tag = _STANDARD_TAGS.get(key)
+            if tag is not None:
+                return tag.to_python(d[key])
     return d
 
 
+_STANDARD_TAGS = dict(TaggedJSONSerializer().tags)
+
 # The C encoder and scanner that json.dumps/json.loads build on every call with these
-# arguments, built once. The encoder gets no circular-reference markers (a dict shared
-# across threads would give false alarms); whatever it fails on, the stdlib call redoes
-# and so gives its own answer or error.
+# arguments, built once: one per (sort_keys, ensure_ascii), the settings of the JSON
+# provider that TaggedJSONSerializer writes through. The encoders get no
+# circular-reference markers (a dict shared across threads would give false alarms);
+# whatever they fail on, the general path redoes and so gives its own answer or error.
 _c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-_encode = None if _c_make_encoder is None else _c_make_encoder(
-    None, _tag, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+_encoders: dict[tuple[bool, bool], Any] = {}
+
+
+def _encoder(sort_keys: bool, ensure_ascii: bool) -> Any:
+    enc = _encoders.get((sort_keys, ensure_ascii))
+    if enc is None and _c_make_encoder is not None:
+        quote = json.encoder.encode_basestring_ascii if ensure_ascii \
+            else json.encoder.encode_basestring
+        enc = _encoders[(sort_keys, ensure_ascii)] = _c_make_encoder(
+            None, _tag, quote, None, ":", ",", sort_keys, False, True)
+    return enc
+
+
 _scan = json.JSONDecoder(object_hook=_untag).scan_once  # type: ignore[attr-defined]
 
 
-def _dumps_json(obj: Any) -> str:
-    """``_TaggedJSON.dumps(obj)``, the same text."""
-    if _encode is not None:
-        try:
-            return "".join(_encode(obj, 0))
-        except Exception:
-            pass
-    return _TaggedJSON.dumps(obj)
+def _json_settings() -> tuple[bool, bool] | None:
+    """``(sort_keys, ensure_ascii)`` that ``stein.json.dumps`` writes with now, or
+    ``None`` when it goes through a JSON provider with its own ``dumps``."""
+    actx = _cv_app.get(None)
+    if actx is None:
+        return False, True  # the stdlib defaults stein.json.dumps uses outside an app
+    provider: Any = actx.app.json
+    if type(provider).dumps is not DefaultJSONProvider.dumps:
+        return None
+    return bool(provider.sort_keys), bool(provider.ensure_ascii)
 
 
-def _loads_json(data: bytes) -> Any:
-    """``_TaggedJSON.loads(data)`` for a payload: a JSON object scanned directly when the
-    text is exactly one (the only thing a session cookie holds), else the stdlib path."""
-    if data[:1] == b"{":
+def _dumps_json(obj: Any, serializer: TaggedJSONSerializer | None = None) -> str:
+    """``serializer.dumps(obj)`` (default :data:`session_json_serializer`), the same
+    text: through a prebuilt C encoder when the serializer has only the standard tags
+    and ``obj`` holds nothing the encoder would write differently."""
+    if serializer is None:
+        serializer = session_json_serializer
+    if not serializer._changed:
+        settings = _json_settings()
+        if settings is not None:
+            enc = _encoder(*settings)
+            try:
+                if enc is not None and _fast_ok(obj):
+                    return "".join(enc(obj, 0))
+            except Exception:
+                pass
+    return serializer.dumps(obj)
+
+
+def _loads_json(data: bytes, serializer: TaggedJSONSerializer | None = None) -> Any:
+    """``serializer.loads(data)`` for a payload: a JSON object scanned directly when the
+    serializer has the standard tags and the text is exactly one object (all a session
+    cookie holds), else the serializer's own path."""
+    if serializer is None:
+        serializer = session_json_serializer
+    if data[:1] == b"{" and not serializer._changed and _plain_loads():
         try:
             text = data.decode("utf-8")
             obj, end = _scan(text, 0)
@@ -652,7 +737,16 @@ def _loads_json(data: bytes) -> Any:
         else:
             if end == len(text):
                 return obj
-    return _TaggedJSON.loads(data)
+    return serializer.loads(data)
+
+
+def _plain_loads() -> bool:
+    """Whether the active app's JSON provider reads JSON as the stdlib does."""
+    actx = _cv_app.get(None)
+    if actx is None:
+        return True
+    provider = actx.app.json
+    return type(provider).loads is DefaultJSONProvider.loads and _json_mod._orjson is None
 
 
 def total_seconds(td: timedelta) -> int:
