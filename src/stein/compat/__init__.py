@@ -51,6 +51,7 @@ class _AliasLoader(importlib.abc.Loader):
                 f"No module named {self.fullname!r}: stein.compat does not provide it",
                 name=self.fullname)
         module = importlib.import_module(self.target)
+        self._stein_spec = module.__spec__
         if not hasattr(module, "__path__"):
             # Python imports ``flask.json.tag`` only when ``flask.json`` looks like a
             # package; an empty search path lets this finder answer its children.
@@ -59,6 +60,13 @@ class _AliasLoader(importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         # The module is Stein's, already executed; running it again would reset its state.
+        # The import system has just set its __spec__ to the Flask name's spec; put Stein's
+        # back, or each relative import the module runs later (a deferred ``from .helpers
+        # import ...``) sees __package__ != __spec__.parent and warns (an error in suites
+        # run with ``-W error``, as most Pallets extensions' are).
+        stein_spec = getattr(self, "_stein_spec", None)
+        if stein_spec is not None:
+            module.__spec__ = stein_spec
         return None
 
 
