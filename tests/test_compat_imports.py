@@ -21,3 +21,24 @@ def test_aliased_modules_keep_their_spec_so_relative_imports_do_not_warn() -> No
     out = subprocess.run([sys.executable, "-W", "error", "-c", code],
                          capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_werkzeug_utils_cached_property_caches_per_instance() -> None:
+    code = (
+        "import stein.compat; stein.compat.install()\n"
+        "from werkzeug.utils import cached_property\n"
+        "calls = []\n"
+        "class Form:\n"
+        "    @cached_property\n"
+        "    def meta(self):\n"
+        "        calls.append(1)\n"
+        "        return object()\n"
+        "f = Form()\n"
+        "assert f.meta is f.meta and calls == [1]\n"
+        "f.meta = 'set'\n"
+        "assert f.meta == 'set'\n"
+        "assert Form().meta is not f.meta and calls == [1, 1]\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -96,4 +96,7 @@ ALIASES: dict[tuple[str, str], str] = {
     ("stein.testing", "FlaskClient"): "stein.testing:TestClient",
     ("stein.testing", "FlaskCliRunner"): "stein.testing:SteinCliRunner",
     ("stein.cli", "FlaskGroup"): "stein.cli:SteinGroup",
+    # Read by extensions (Flask-WTF's form meta): Werkzeug keeps it in werkzeug.utils,
+    # Stein beside the request it serves.
+    ("stein.utils", "cached_property"): "stein.request:cached_property",
 }
