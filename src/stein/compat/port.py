@@ -27,8 +27,9 @@ from pathlib import Path
 
 from ._names import MODULES
 
-# Flask's names for classes Stein names after itself.
-_CLASS_NAMES = re.compile(r"\bFlask(?=[A-Z]|\b)")
+# Flask's names for classes Stein names after itself; only these exact names, so that a
+# third-party ``FlaskAppBuilder`` keeps its own.
+_CLASS_NAMES = re.compile(r"^Flask(|Client|CliRunner|Group)$")
 
 
 def _module_for(dotted: str) -> tuple[str, int] | None:
@@ -46,7 +47,7 @@ def _rename_chain(names: list[str]) -> list[str]:
     if found is None:
         return names
     target, n = found
-    return target.split(".") + [_CLASS_NAMES.sub("Stein", name) for name in names[n:]]
+    return target.split(".") + [_CLASS_NAMES.sub(r"Stein\1", name) for name in names[n:]]
 
 
 def port_source(source: str) -> str:
@@ -79,7 +80,7 @@ def port_source(source: str) -> str:
             i = j + 1
             continue
         if tok.type == tokenize.NAME:
-            new = _CLASS_NAMES.sub("Stein", tok.string)
+            new = _CLASS_NAMES.sub(r"Stein\1", tok.string)
             if new != tok.string:
                 edits.append((offset(tok.start), offset(tok.end), new))
         if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
