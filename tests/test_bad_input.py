@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
-from stein import Response, request
+from stein import Request, Response, request
 
 
 @pytest.fixture
@@ -84,13 +85,36 @@ def test_wrong_content_type_is_415(echo_app, client):
     assert rv.status_code == 415
 
 
-def test_invalid_percent_encoding_in_query_is_400(echo_app):
+def test_invalid_percent_encoding_in_query_is_kept_or_replaced(echo_app):
+    # As Werkzeug (and what error handlers reading request.args need): no 400 by default.
+    status, _, body = wsgi_call(echo_app, {"PATH_INFO": "/q", "QUERY_STRING": "a=%ZZ%"})
+    assert status.startswith("200"), body
+    assert json.loads(body) == {"args": {"a": "%ZZ%"}}
+    status, _, body = wsgi_call(echo_app, {"PATH_INFO": "/q", "QUERY_STRING": "a=%FF%FE&b=%C3%A9"})
+    assert status.startswith("200"), body
+    assert json.loads(body) == {"args": {"a": "\ufffd\ufffd", "b": "é"}}
+
+
+def test_invalid_query_is_400_with_strict_encoding_errors(echo_app):
+    class StrictRequest(Request):
+        encoding_errors = "strict"
+
+    echo_app.request_class = StrictRequest
     status, _, body = wsgi_call(echo_app, {"PATH_INFO": "/q", "QUERY_STRING": "a=%ZZ%"})
     assert status.startswith("400"), body
     assert "Invalid percent-encoding in the query string" in body
     status, _, body = wsgi_call(echo_app, {"PATH_INFO": "/q", "QUERY_STRING": "a=%FF%FE"})
     assert status.startswith("400"), body
     assert "Invalid UTF-8 in the query string" in body
+
+
+def test_error_handler_can_read_args_of_a_bad_query(app):
+    @app.errorhandler(404)
+    def nf(e):
+        return {"q": request.args.get("q")}, 404
+
+    rv = app.test_client().get("/missing?q=%E9t%E9")
+    assert rv.status_code == 404 and rv.get_json() == {"q": "\ufffdt\ufffd"}
 
 
 def test_invalid_utf8_in_path_is_400(echo_app):
@@ -106,10 +130,19 @@ def test_valid_utf8_in_path_works(echo_app):
     assert status.startswith("200") and body == "é"
 
 
-def test_invalid_utf8_in_form_is_400(echo_app, client):
+def test_invalid_utf8_in_form_is_replaced(echo_app, client):
+    rv = client.post("/form", data=b"a=%FF&b=%zz", content_type="application/x-www-form-urlencoded")
+    assert rv.status_code == 200
+
+
+def test_invalid_utf8_in_form_is_400_when_strict(echo_app, client):
+    class StrictRequest(Request):
+        encoding_errors = "strict"
+
+    echo_app.request_class = StrictRequest
     rv = client.post("/form", data=b"a=%FF", content_type="application/x-www-form-urlencoded")
     assert rv.status_code == 400
-    assert "form data" in rv.text
+    assert "Invalid UTF-8 in the form data" in rv.text
 
 
 def test_bad_content_length_is_400(echo_app):

@@ -31,13 +31,15 @@ FORM = "application/x-www-form-urlencoded"
 _bad_percent = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
-def reference_pairs(raw: bytes) -> list[tuple[str, str]] | None:
-    """What Stein must answer for ``raw``: urllib's pairs, or ``None`` meaning a 400."""
-    if _bad_percent.search(raw):
+def reference_pairs(raw: bytes, strict: bool = False) -> list[tuple[str, str]] | None:
+    """What Stein must answer for ``raw``: urllib's pairs (a bad escape kept literally, bad
+    UTF-8 replaced, as Werkzeug does), or in strict mode ``None`` (a 400) for either."""
+    if strict and _bad_percent.search(raw):
         return None
     pairs = std_parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
     try:
-        return [(k.encode("latin-1").decode("utf-8"), v.encode("latin-1").decode("utf-8"))
+        return [(k.encode("latin-1").decode("utf-8", "strict" if strict else "replace"),
+                 v.encode("latin-1").decode("utf-8", "strict" if strict else "replace"))
                 for k, v in pairs]
     except UnicodeDecodeError:
         return None
@@ -52,9 +54,15 @@ raw_query = st.lists(
 ).map(b"".join)
 
 
-def make_app() -> Stein:
+class StrictRequest(Request):
+    encoding_errors = "strict"
+
+
+def make_app(strict: bool = False) -> Stein:
     app = Stein("fastpath")
     app.config.update(TESTING=True)
+    if strict:
+        app.request_class = StrictRequest
 
     @app.route("/", methods=["GET", "POST"])
     def index() -> Any:
@@ -65,6 +73,7 @@ def make_app() -> Stein:
 
 
 APP = make_app()
+STRICT_APP = make_app(strict=True)
 
 
 def call(app: Stein, body: bytes = b"", query: str = "", chunked: bool = False,
@@ -94,30 +103,33 @@ def call(app: Stein, body: bytes = b"", query: str = "", chunked: bool = False,
 # -- parsing: fast paths against urllib ---------------------------------------------------
 
 @settings(max_examples=400, deadline=None)
-@given(raw=raw_query)
-def test_parse_qsl_str_and_bytes_match_reference(raw: bytes) -> None:
-    expected = reference_pairs(raw)
+@given(raw=raw_query, strict=st.booleans())
+def test_parse_qsl_str_and_bytes_match_reference(raw: bytes, strict: bool) -> None:
+    expected = reference_pairs(raw, strict)
+    errors = "strict" if strict else "replace"
     for qs in (raw, raw.decode("latin-1")):  # a body, and a query string as WSGI passes it
         if expected is None:
             with pytest.raises(BadRequest):
-                parse_qsl(qs)
+                parse_qsl(qs, errors=errors)
         else:
-            assert parse_qsl(qs) == expected
+            assert parse_qsl(qs, errors=errors) == expected
 
 
 @settings(max_examples=400, deadline=None)
-@given(raw=raw_query, max_fields=st.sampled_from([None, 0, 1, 3, 10]))
-def test_parse_qs_multidict_matches_parse_qsl(raw: bytes, max_fields: int | None) -> None:
+@given(raw=raw_query, max_fields=st.sampled_from([None, 0, 1, 3, 10]), strict=st.booleans())
+def test_parse_qs_multidict_matches_parse_qsl(raw: bytes, max_fields: int | None,
+                                              strict: bool) -> None:
+    errors = "strict" if strict else "replace"
     for qs in (raw, raw.decode("latin-1")):
         for cls in (ImmutableMultiDict, MultiDict, CombinedSubclass):
             try:
-                slow = cls(parse_qsl(qs, "form data", max_fields))
+                slow = cls(parse_qsl(qs, "form data", max_fields, errors))
             except HTTPException as e:  # 400 (bad input) or 413 (too many fields): same error
                 with pytest.raises(type(e)) as ei:
-                    parse_qs_multidict(qs, cls, "form data", max_fields)
+                    parse_qs_multidict(qs, cls, "form data", max_fields, errors)
                 assert ei.value.description == e.description
                 continue
-            fast = parse_qs_multidict(qs, cls, "form data", max_fields)
+            fast = parse_qs_multidict(qs, cls, "form data", max_fields, errors)
             assert type(fast) is cls
             assert list(fast.items(multi=True)) == list(slow.items(multi=True))
 
@@ -127,11 +139,11 @@ class CombinedSubclass(ImmutableMultiDict):
 
 
 @settings(max_examples=200, deadline=None)
-@given(raw=raw_query)
-def test_request_args_and_form_match_reference(raw: bytes) -> None:
-    expected = reference_pairs(raw)
+@given(raw=raw_query, strict=st.booleans())
+def test_request_args_and_form_match_reference(raw: bytes, strict: bool) -> None:
+    expected = reference_pairs(raw, strict)
     for kwargs in ({"query": raw.decode("latin-1")}, {"body": raw}, {"body": raw, "chunked": True}):
-        status, out = call(APP, **kwargs)  # type: ignore[arg-type]
+        status, out = call(STRICT_APP if strict else APP, **kwargs)  # type: ignore[arg-type]
         if expected is None:
             assert status == 400
             what = b"query string" if "query" in kwargs else b"form data"
@@ -143,10 +155,15 @@ def test_request_args_and_form_match_reference(raw: bytes) -> None:
             assert [tuple(p) for p in data[key]] == ordered(expected)
 
 
-def test_bad_form_input_is_400_with_message() -> None:
-    status, out = call(APP, b"a=%G1")
+def test_bad_form_input_is_kept_or_replaced() -> None:
+    status, out = call(APP, b"a=%G1&b=%FF")
+    assert status == 200 and json.loads(out)["form"] == [["a", "%G1"], ["b", "\ufffd"]]
+
+
+def test_bad_form_input_is_400_with_message_in_strict_mode() -> None:
+    status, out = call(STRICT_APP, b"a=%G1")
     assert status == 400 and b"Invalid percent-encoding in the form data." in out
-    status, out = call(APP, b"a=%FF")
+    status, out = call(STRICT_APP, b"a=%FF")
     assert status == 400 and b"Invalid UTF-8 in the form data." in out
     status, out = call(APP, b"a=1", content_length="x1")
     assert status == 400 and b"Content-Length header is not a valid number" in out

@@ -8,6 +8,7 @@ import pytest
 
 from stein.exceptions import BadRequest, RequestEntityTooLarge
 from stein.http import (
+    MIMEAccept,
     dump_cookie,
     dump_options_header,
     host_is_trusted,
@@ -30,10 +31,15 @@ def test_parse_qsl():
         ("a", "1"), ("b", "x y"), ("c", "é"), ("d", ""), ("e", "")]
     assert parse_qsl(b"k=v") == [("k", "v")]
     assert parse_qsl("") == []
+    # Lenient by default, as Werkzeug: a bad escape stays literal, bad UTF-8 becomes U+FFFD.
+    assert parse_qsl("a=%G1&b=%4&c=100%") == [("a", "%G1"), ("b", "%4"), ("c", "100%")]
+    assert parse_qsl("a=%FF&%FE=x") == [("a", "\ufffd"), ("\ufffd", "x")]
+    assert parse_qsl(b"a=caf\xe9") == [("a", "caf\ufffd")]
+    # errors="strict" keeps the old 400s.
     with pytest.raises(BadRequest, match="percent-encoding"):
-        parse_qsl("a=%G1")
+        parse_qsl("a=%G1", errors="strict")
     with pytest.raises(BadRequest, match="UTF-8"):
-        parse_qsl("a=%FF")
+        parse_qsl("a=%FF", errors="strict")
     with pytest.raises(RequestEntityTooLarge, match="Too many fields"):
         parse_qsl("a=1&b=2&c=3", max_fields=2)
 
@@ -58,15 +64,15 @@ def test_options_header_roundtrip():
 
 
 def test_accept_header():
-    acc = parse_accept_header("text/html, application/json;q=0.9, */*;q=0.1")
+    acc = parse_accept_header("text/html, application/json;q=0.9, */*;q=0.1", MIMEAccept)
     assert acc.best_match(["application/json", "text/html"]) == "text/html"
     assert acc.best_match(["image/png"]) == "image/png"
     assert acc.quality("application/json") == 0.9
     assert acc.best == "text/html"
     assert "image/png" in acc
-    json_only = parse_accept_header("application/json")
+    json_only = parse_accept_header("application/json", MIMEAccept)
     assert json_only.best_match(["text/html"]) is None
-    assert parse_accept_header("text/*").best_match(["text/plain", "image/png"]) == "text/plain"
+    assert parse_accept_header("text/*", MIMEAccept).best_match(["text/plain", "image/png"]) == "text/plain"
     garbage = parse_accept_header(";;;q=foo, text/html;q=abc")
     # Malformed input never raises; an unparsable quality counts as "not acceptable".
     assert garbage.best_match(["text/html"]) is None

@@ -1,13 +1,54 @@
-"""Containers the request and response hand out: MultiDict, Headers, FileStorage."""
+"""Containers the request and response hand out: MultiDict, Headers, FileStorage.
+
+This is the module Flask code knows as ``werkzeug.datastructures``. The multi-valued
+dicts, the header list and uploaded files are defined here; the smaller dict and list
+variants (:mod:`stein.structures`) and the parsed header values (:mod:`stein.headervalues`,
+:mod:`stein.authheaders`) are defined beside it and importable from here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from os import PathLike, fspath
+from os import PathLike, fsdecode, fspath
 from typing import IO, Any
 
 from ._accel import speedups
+from .authheaders import Authorization, WWWAuthenticate
 from .exceptions import BadRequestKeyError
+from .headervalues import (
+    Accept,
+    CharsetAccept,
+    ContentRange,
+    ETags,
+    IfRange,
+    LanguageAccept,
+    MIMEAccept,
+    Range,
+    RequestCacheControl,
+    ResponseCacheControl,
+    cache_control_property,
+)
+from .structures import (
+    CallbackDict,
+    HeaderSet,
+    ImmutableDict,
+    ImmutableDictMixin,
+    ImmutableList,
+    ImmutableListMixin,
+    ImmutableTypeConversionDict,
+    TypeConversionDict,
+    UpdateDictMixin,
+)
+
+__all__ = [
+    "Accept", "Authorization", "CallbackDict", "CharsetAccept", "CombinedMultiDict",
+    "ContentRange", "ETags", "EnvironHeaders", "FileStorage", "HeaderSet", "Headers",
+    "IfRange", "ImmutableDict", "ImmutableDictMixin", "ImmutableList", "ImmutableListMixin",
+    "ImmutableMultiDict", "ImmutableOrderedMultiDict", "ImmutableTypeConversionDict",
+    "LanguageAccept", "MIMEAccept", "MultiDict", "Range", "RequestCacheControl",
+    "ResponseCacheControl", "TypeConversionDict", "UpdateDictMixin", "WWWAuthenticate",
+    "cache_control_property",
+]
 
 _missing: Any = object()
 
@@ -24,7 +65,7 @@ def _check_header_value(value: str) -> str:
     return value
 
 
-class MultiDict(dict):  # type: ignore[type-arg]
+class MultiDict(TypeConversionDict):
     """A dict that keeps every value given for a key.
 
     Plain indexing returns the first value; :meth:`getlist` returns them all. A missing key
@@ -331,6 +372,45 @@ class ImmutableMultiDict(MultiDict):
 
     def __hash__(self) -> int:  # type: ignore[override]
         return id(self)
+
+
+class ImmutableOrderedMultiDict(ImmutableMultiDict):
+    """An :class:`ImmutableMultiDict` whose ``items(multi=True)`` keeps the order the pairs
+    came in across keys (``a=1&b=2&a=3`` gives a, b, a), not grouped by key.
+
+    >>> list(ImmutableOrderedMultiDict([("a", 1), ("b", 2), ("a", 3)]).items(multi=True))
+    [('a', 1), ('b', 2), ('a', 3)]
+    """
+
+    _pairs: list[tuple[Any, Any]]
+
+    def __init__(self, mapping: Any = None) -> None:
+        if isinstance(mapping, MultiDict):
+            pairs = list(mapping.items(multi=True))
+        elif isinstance(mapping, Mapping):
+            pairs = []
+            for k, v in mapping.items():
+                pairs.extend((k, x) for x in v) if isinstance(v, (list, tuple)) else pairs.append((k, v))
+        else:
+            pairs = list(mapping or ())
+        _fill(self, pairs)
+        self._pairs = pairs
+
+    def items(self, multi: bool = False) -> Iterator[tuple[Any, Any]]:  # type: ignore[override]
+        if multi:
+            return iter(self._pairs)
+        return iter(dict.items(self))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ImmutableOrderedMultiDict):
+            return self._pairs == other._pairs
+        return MultiDict.__eq__(self, other)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return id(self)
+
+    def copy(self) -> MultiDict:
+        return MultiDict(list(self._pairs))
 
 
 class CombinedMultiDict(ImmutableMultiDict):
@@ -646,6 +726,12 @@ class FileStorage:
         import io
 
         self.stream: IO[bytes] = stream if stream is not None else io.BytesIO()
+        if filename is None:
+            # A file opened from disk carries its path; Werkzeug takes the name from it.
+            filename = getattr(stream, "name", None)
+            filename = fsdecode(filename) if isinstance(filename, (str, bytes)) else None
+            if filename and filename[0] == "<" and filename[-1] == ">":
+                filename = None  # a pseudo-name such as "<stdin>"
         self.filename = filename
         self.name = name
         if headers is None:

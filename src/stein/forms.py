@@ -175,7 +175,7 @@ def _read_form_body(request: Request, max_length: int | None, limit: int | None)
 def parse_urlencoded(request: Request) -> ImmutableMultiDict:
     """Parse an ``application/x-www-form-urlencoded`` body, within the request's limits:
     ``MAX_CONTENT_LENGTH`` and ``MAX_FORM_MEMORY_SIZE`` on the body (413), ``MAX_FORM_PARTS``
-    on the number of fields (413), bad escapes or UTF-8 -> 400."""
+    on the number of fields (413); bad escapes or UTF-8 as ``request.encoding_errors`` says."""
     max_length, limit, max_fields = request._body_limits()
     rd = request.__dict__
     data = rd.get("_cached_data")
@@ -195,7 +195,8 @@ def parse_urlencoded(request: Request) -> ImmutableMultiDict:
             if len(data) < n:  # a short read (servers may): the rest, or 400
                 data += read_exactly(wsgi_input, n - len(data))
             rd["_cached_data"] = data
-    return parse_qs_multidict(data, request.parameter_storage_class, "form data", max_fields)  # type: ignore[no-any-return]
+    return parse_qs_multidict(data, request.parameter_storage_class, "form data", max_fields,  # type: ignore[no-any-return]
+                              request.encoding_errors)
 
 
 def parse_multipart(request: Request, boundary: str | None = None

@@ -1,16 +1,65 @@
-"""Parsing and formatting of HTTP header values, cookies, dates, ETags, ranges, query strings."""
+"""Parsing and formatting of HTTP header values, cookies, dates, ETags, ranges, query strings.
+
+This is the module Flask code knows as ``werkzeug.http``. The header grammar itself lives
+in :mod:`stein.headersyntax` and the parsed-value classes in :mod:`stein.headervalues` and
+:mod:`stein.authheaders`; the ``parse_*`` functions here turn a header string into those
+objects, and every name is importable from here as from Werkzeug.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
 from ._accel import speedups
+from .authheaders import Authorization, WWWAuthenticate
 from .datastructures import ImmutableMultiDict, MultiDict, multidict_from_pairs
 from .exceptions import BadRequest
+from .headersyntax import (
+    _token_chars,
+    dump_header,
+    dump_options_header,
+    http_date,
+    parse_date,
+    parse_dict_header,
+    parse_list_header,
+    parse_options_header,
+    quote_header_value,
+    unquote_header_value,
+)
+from .headervalues import (
+    Accept,
+    CharsetAccept,
+    ContentRange,
+    ETags,
+    IfRange,
+    LanguageAccept,
+    MIMEAccept,
+    Range,
+    RequestCacheControl,
+    ResponseCacheControl,
+    generate_etag,
+    quote_etag,
+    unquote_etag,
+)
+from .structures import HeaderSet
+
+__all__ = [
+    "HTTP_STATUS_CODES", "Accept", "Authorization", "CharsetAccept", "ContentRange", "ETags",
+    "HeaderSet", "IfRange", "LanguageAccept", "MIMEAccept", "Range", "RequestCacheControl",
+    "ResponseCacheControl", "WWWAuthenticate", "dump_age", "dump_cookie", "dump_header",
+    "dump_options_header", "generate_etag", "http_date", "is_byte_range_valid",
+    "is_entity_header", "is_hop_by_hop_header", "is_resource_modified", "parse_accept_header",
+    "parse_age", "parse_authorization_header", "parse_cache_control_header",
+    "parse_content_range_header", "parse_cookie", "parse_date", "parse_dict_header",
+    "parse_etags", "parse_if_range_header", "parse_list_header", "parse_options_header",
+    "parse_range_header", "parse_set_header", "parse_www_authenticate_header", "quote_etag",
+    "quote_header_value", "remove_entity_headers", "remove_hop_by_hop_headers",
+    "unquote_etag", "unquote_header_value",
+]
 
 HTTP_STATUS_CODES: dict[int, str] = {
     100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
@@ -53,9 +102,9 @@ def status_line(code: int) -> str:
 _bad_percent = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def _decode_component(b: bytes, what: str) -> str:
+def _decode_component(b: bytes, what: str, errors: str) -> str:
     try:
-        return b.decode("utf-8")
+        return b.decode("utf-8", errors)
     except UnicodeDecodeError:
         raise BadRequest(f"Invalid UTF-8 in the {what}.") from None
 
@@ -79,10 +128,15 @@ def _parse_plain_qsl(qs: str, what: str, max_fields: int | None) -> list[tuple[s
 
 
 def parse_qsl(qs: str | bytes, what: str = "query string",
-              max_fields: int | None = None) -> list[tuple[str, str]]:
-    """Split ``a=1&b=2`` into pairs, strictly: bad percent-escapes or UTF-8 -> 400.
+              max_fields: int | None = None, errors: str = "replace") -> list[tuple[str, str]]:
+    """Split ``a=1&b=2`` into pairs; ``max_fields`` bounds their number (413 past it).
 
-    ``max_fields`` bounds the number of pairs (413 past it).
+    As in Werkzeug and browsers, a ``%`` not followed by two hex digits stays as it is and
+    bytes that are not UTF-8 become U+FFFD. ``errors="strict"`` answers both with a 400
+    instead (see ``Request.encoding_errors``).
+
+    >>> parse_qsl("a=%zz&c=%C3%A9")
+    [('a', '%zz'), ('c', 'é')]
     """
     if not qs:
         return []
@@ -100,6 +154,7 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
     if b"%" not in qs and qs.isascii():
         # Fast path, same result: plain ASCII without escapes needs no unquoting or UTF-8 check.
         return _parse_plain_qsl(qs.decode("ascii"), what, max_fields)
+    strict = errors == "strict"
     out = []
     parts = qs.split(b"&")
     if max_fields is not None and len(parts) > max_fields:
@@ -108,12 +163,12 @@ def parse_qsl(qs: str | bytes, what: str = "query string",
         if not part:
             continue
         k, _, v = part.partition(b"=")
-        if b"%" in part:
+        if strict and b"%" in part:
             if _bad_percent.search(part.decode("latin-1")):
                 raise BadRequest(f"Invalid percent-encoding in the {what}.")
         k = unquote_to_bytes(k.replace(b"+", b" ")) if (b"%" in k or b"+" in k) else k
         v = unquote_to_bytes(v.replace(b"+", b" ")) if (b"%" in v or b"+" in v) else v
-        out.append((_decode_component(k, what), _decode_component(v, what)))
+        out.append((_decode_component(k, what, errors), _decode_component(v, what, errors)))
     return out
 
 
@@ -151,7 +206,8 @@ parse_plain_qs = speedups.parse_plain_qs if speedups is not None else None
 
 
 def parse_qs_multidict(qs: str | bytes, cls: type[MultiDict] = ImmutableMultiDict,
-                       what: str = "query string", max_fields: int | None = None) -> Any:
+                       what: str = "query string", max_fields: int | None = None,
+                       errors: str = "replace") -> Any:
     """:func:`parse_qsl` into a ``cls`` MultiDict (same pairs, same errors).
 
     The usual query string or form is split straight into the MultiDict (see
@@ -166,7 +222,7 @@ def parse_qs_multidict(qs: str | bytes, cls: type[MultiDict] = ImmutableMultiDic
             md = _parse_plain_qs(qs, cls, what, max_fields)
         if md is not None:
             return md
-    return multidict_from_pairs(cls, parse_qsl(qs, what, max_fields))
+    return multidict_from_pairs(cls, parse_qsl(qs, what, max_fields, errors))
 
 
 def url_quote(s: str, safe: str = "/:") -> str:
@@ -183,253 +239,87 @@ def url_encode(pairs: Iterable[tuple[str, Any]]) -> str:
     )
 
 
-# -- header options -------------------------------------------------------------------
+# -- lists, sets, Accept, Cache-Control ----------------------------------------------
 
-_option_re = re.compile(
-    r";\s*([^\s;=]+)\s*(?:=\s*(\"(?:[^\\\"]|\\.)*\"|[^;]*?))?\s*(?=;|$)"
-)
+def parse_set_header(value: str | None,
+                     on_update: Callable[[HeaderSet], None] | None = None) -> HeaderSet:
+    """A comma-separated list of tokens (``Allow``, ``Vary``) as a :class:`HeaderSet`.
+
+    >>> sorted(parse_set_header("GET, HEAD, options"))
+    ['GET', 'HEAD', 'options']
+    """
+    return HeaderSet(parse_list_header(value) if value else None, on_update)
 
 
-def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
-    """``'text/html; charset="utf-8"'`` -> ``('text/html', {'charset': 'utf-8'})``.
+_A = TypeVar("_A", bound=Accept)
 
-    RFC 2231 ``name*=utf-8''...`` parameters are decoded; malformed input never raises.
+
+def parse_accept_header(value: str | None, cls: type[_A] = Accept) -> _A:  # type: ignore[assignment]
+    """Parse an ``Accept``-style header into ``cls`` (``MIMEAccept``, ``LanguageAccept``...).
+
+    Media-type parameters other than ``q`` stay on the value (``text/html;level=1``); an
+    entry with a quality that is not a number in [0, 1] is skipped, never raised.
+
+    >>> parse_accept_header("text/html, application/json;q=0.5", MIMEAccept).best
+    'text/html'
     """
     if not value:
-        return "", {}
-    main, sep, rest = value.partition(";")
-    options: dict[str, str] = {}
-    if sep:
-        for m in _option_re.finditer(";" + rest):
-            key = m.group(1).lower()
-            val = m.group(2) or ""
-            if len(val) >= 2 and val[0] == val[-1] == '"':
-                val = val[1:-1].replace('\\\\', '\\').replace('\\"', '"')
-            if key.endswith("*"):
-                key = key[:-1]
-                charset, _, encoded = val.partition("'")
-                _, _, encoded = encoded.partition("'")
-                try:
-                    val = unquote_to_bytes(encoded).decode(charset or "utf-8", "replace")
-                except (LookupError, ValueError):  # unknown charset, or a NUL in its name
-                    val = unquote_to_bytes(encoded).decode("utf-8", "replace")
-            options[key] = val
-    return main.strip(), options
-
-
-_token_chars = frozenset("!#$%&'*+-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ^_`abcdefghijklmnopqrstuvwxyz|~")
-
-
-def quote_header_value(value: Any) -> str:
-    value = str(value)
-    if value and set(value) <= _token_chars:
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def dump_options_header(header: str, options: dict[str, Any]) -> str:
-    """``('text/html', {'charset': 'utf-8'})`` -> ``'text/html; charset=utf-8'``."""
-    parts = [header]
-    for k, v in options.items():
-        if v is None:
-            continue
-        if v is True:
-            parts.append(k)
-        elif not str(v).isascii():
-            # RFC 2231/5987: header bytes are latin-1 on the wire, so say UTF-8 explicitly.
-            parts.append(f"{k}*=UTF-8''{quote(str(v), safe='')}")
-        else:
-            parts.append(f"{k}={quote_header_value(v)}")
-    return "; ".join(parts)
-
-
-# -- Accept ---------------------------------------------------------------------------
-
-class Accept(list):  # type: ignore[type-arg]
-    """An ``Accept*`` header as ``(value, quality)`` pairs, best first."""
-
-    def __init__(self, values: Iterable[tuple[str, float]] = ()) -> None:
-        super().__init__(sorted(values, key=lambda x: -x[1]))
-
-    def _match(self, pattern: str, value: str) -> bool:
-        return pattern == "*" or pattern.lower() == value.lower()
-
-    def quality(self, key: str) -> float:
-        """How much the client wants ``key`` (0 when not at all)."""
-        for pattern, q in self:
-            if self._match(pattern, key):
-                return q
-        return 0
-
-    def __contains__(self, value: object) -> bool:
-        return isinstance(value, str) and self.quality(value) > 0
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            return self.quality(key)
-        return list.__getitem__(self, key)
-
-    def best_match(self, matches: Iterable[str], default: str | None = None) -> str | None:
-        """The entry of ``matches`` the client likes best (ties: the earlier one)."""
-        best, best_q = default, 0.0
-        for m in matches:
-            q = self.quality(m)
-            if q > best_q:
-                best, best_q = m, q
-        return best
-
-    @property
-    def best(self) -> str | None:
-        return self[0][0] if self else None
-
-    def values(self) -> list[str]:
-        return [v for v, _ in self]
-
-    def to_header(self) -> str:
-        return ",".join(v if q == 1 else f"{v};q={q}" for v, q in self)
-
-
-class MIMEAccept(Accept):
-    """``Accept`` with media-range matching (``text/*``, ``*/*``)."""
-
-    def _match(self, pattern: str, value: str) -> bool:
-        if pattern in ("*", "*/*"):
-            return True
-        p_type, _, p_sub = pattern.lower().partition("/")
-        v_type, _, v_sub = value.lower().partition("/")
-        if p_type != v_type and p_type != "*":
-            return False
-        return p_sub in ("*", v_sub)
-
-    def quality(self, key: str) -> float:
-        # The most specific matching range decides, as RFC 9110 says.
-        best_spec, best_q = -1, 0.0
-        for pattern, q in self:
-            if self._match(pattern, key):
-                spec = 0 if pattern in ("*", "*/*") else (1 if pattern.endswith("/*") else 2)
-                if spec > best_spec:
-                    best_spec, best_q = spec, q
-        return best_q
-
-    @property
-    def accept_html(self) -> bool:
-        return "text/html" in self or "application/xhtml+xml" in self
-
-    @property
-    def accept_json(self) -> bool:
-        return "application/json" in self
-
-
-def parse_accept_header(value: str | None, cls: type[Accept] = MIMEAccept) -> Any:
-    """Parse an ``Accept``-style header; bad qualities are skipped, never raised."""
+        return cls(None)
     values = []
-    for part in (value or "").split(","):
+    for part in parse_list_header(value):
         item, opts = parse_options_header(part)
         if not item:
             continue
         q = 1.0
         if "q" in opts:
             try:
-                q = float(opts["q"])
+                q = float(opts.pop("q"))
             except ValueError:
                 continue
-            if not 0 <= q <= 1:
+            if not 0 <= q <= 1 or q != q:
                 continue
+        if opts:
+            item = dump_options_header(item, opts).replace("; ", ";")
         values.append((item, q))
     return cls(values)
 
 
-# -- dates ----------------------------------------------------------------------------
-
-def http_date(value: datetime | float | int | None = None) -> str:
-    """Format a datetime or timestamp as an IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``)."""
-    if value is None:
-        value = datetime.now(timezone.utc)
-    elif isinstance(value, (int, float)):
-        value = datetime.fromtimestamp(value, timezone.utc)
-    elif value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    # What email.utils.format_datetime(usegmt=True) writes, without importing email.
-    v = value.astimezone(timezone.utc)
-    return (f"{_WEEKDAYS[v.weekday()]}, {v.day:02d} {_MONTHS[v.month - 1]} {v.year:04d} "
-            f"{v.hour:02d}:{v.minute:02d}:{v.second:02d} GMT")
+_C = TypeVar("_C", RequestCacheControl, ResponseCacheControl)
 
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+def parse_cache_control_header(value: str | None, on_update: Callable[[Any], None] | None = None,
+                               cls: type[_C] | None = None) -> _C:
+    """A ``Cache-Control`` value as a :class:`RequestCacheControl` (or ``cls``).
 
-
-def parse_date(value: str | None) -> datetime | None:
-    """Parse an HTTP date; ``None`` when it is missing or malformed."""
+    >>> cc = parse_cache_control_header("max-age=60, no-store")
+    >>> cc.max_age, cc.no_store, cc.no_cache
+    (60, True, False)
+    """
+    if cls is None:
+        cls = RequestCacheControl  # type: ignore[assignment]
     if not value:
-        return None
-    from email.utils import parsedate_to_datetime  # imported on first use: email is heavy
+        return cls(None, on_update)  # type: ignore[misc]
+    return cls(parse_dict_header(value), on_update)  # type: ignore[misc]
 
-    try:
-        dt = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt
+
+def parse_authorization_header(value: str | None) -> Authorization | None:
+    """``Authorization.from_header`` under its Werkzeug 2 name."""
+    return Authorization.from_header(value)
+
+
+def parse_www_authenticate_header(value: str | None) -> WWWAuthenticate | None:
+    """``WWWAuthenticate.from_header`` under its Werkzeug 2 name."""
+    return WWWAuthenticate.from_header(value)
 
 
 # -- ETags ----------------------------------------------------------------------------
 
-def quote_etag(etag: str, weak: bool = False) -> str:
-    if '"' in etag:
-        raise ValueError("invalid etag")
-    return f'W/"{etag}"' if weak else f'"{etag}"'
-
-
-def unquote_etag(etag: str | None) -> tuple[str | None, bool]:
-    """``'W/"abc"'`` -> ``('abc', True)``."""
-    if not etag:
-        return None, False
-    etag = etag.strip()
-    weak = etag.startswith(("W/", "w/"))
-    if weak:
-        etag = etag[2:]
-    if etag[:1] == etag[-1:] == '"':
-        etag = etag[1:-1]
-    return etag, weak
-
-
-class ETags:
-    """The set of ETags in an ``If-None-Match``/``If-Match`` header."""
-
-    def __init__(self, strong: Iterable[str] = (), weak: Iterable[str] = (), star_tag: bool = False) -> None:
-        self._strong = frozenset(strong)
-        self._weak = frozenset(weak)
-        self.star_tag = star_tag
-
-    def contains_weak(self, etag: str) -> bool:
-        return self.star_tag or etag in self._strong or etag in self._weak
-
-    def contains(self, etag: str) -> bool:
-        return self.star_tag or etag in self._strong
-
-    def contains_raw(self, etag: str) -> bool:
-        tag, weak = unquote_etag(etag)
-        if tag is None:
-            return False
-        return self.contains_weak(tag) if weak else self.contains(tag)
-
-    def __contains__(self, etag: object) -> bool:
-        return isinstance(etag, str) and self.contains(etag)
-
-    def __bool__(self) -> bool:
-        return bool(self.star_tag or self._strong or self._weak)
-
-    def as_set(self, include_weak: bool = False) -> set[str]:
-        rv = set(self._strong)
-        if include_weak:
-            rv |= self._weak
-        return rv
-
-
 def parse_etags(value: str | None) -> ETags:
-    """Parse ``If-None-Match``-style lists; garbage yields an empty set."""
+    """Parse ``If-None-Match``-style lists; garbage yields an empty set.
+
+    >>> sorted(parse_etags('"a", W/"b"').as_set(include_weak=True))
+    ['a', 'b']
+    """
     if not value:
         return ETags()
     strong: list[str] = []
@@ -446,47 +336,113 @@ def parse_etags(value: str | None) -> ETags:
     return ETags(strong, weak)
 
 
-# -- Range ----------------------------------------------------------------------------
+def is_resource_modified(environ: dict[str, Any], etag: str | None = None,
+                         data: bytes | None = None, last_modified: datetime | str | None = None,
+                         ignore_if_range: bool = True) -> bool:
+    """Whether a conditional GET for ``environ`` should get the full response (not a 304).
 
-class Range:
-    """A parsed ``Range`` header: ``units`` and ``ranges`` as ``(start, stop)`` (stop exclusive,
-    ``None`` open; a negative start counts from the end).
-
-    A ``-0`` spec (a suffix of zero bytes) selects nothing, so it has no ``(start, stop)``: it is
-    counted in ``empty`` instead, and a header made of it alone is never satisfiable (RFC 9110
-    14.1.1), which the server answers with 416.
+    >>> is_resource_modified({"HTTP_IF_NONE_MATCH": '"x"'}, etag="x")
+    False
     """
+    if etag is None and data is not None:
+        etag = generate_etag(data)
+    elif data is not None:
+        raise TypeError("both data and etag given")
+    if isinstance(last_modified, str):
+        last_modified = parse_date(last_modified)
+    if last_modified is not None:
+        last_modified = last_modified.replace(microsecond=0)
+        if last_modified.tzinfo is None:
+            last_modified = last_modified.replace(tzinfo=timezone.utc)
+    if_range = None if ignore_if_range else parse_if_range_header(environ.get("HTTP_IF_RANGE"))
+    if if_range is not None and if_range.date is not None:
+        modified_since: datetime | None = if_range.date
+    else:
+        modified_since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
+    unmodified = False
+    if modified_since is not None and last_modified is not None and last_modified <= modified_since:
+        unmodified = True
+    if etag:
+        etag, _ = unquote_etag(etag)
+        if if_range is not None and if_range.etag is not None:
+            unmodified = parse_etags(if_range.etag).contains(etag)  # type: ignore[arg-type]
+        else:
+            if_none_match = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
+            if if_none_match:
+                # RFC 9110 13.1.2: If-None-Match compares weakly and wins over the date.
+                unmodified = if_none_match.contains_weak(etag)  # type: ignore[arg-type]
+            if_match = parse_etags(environ.get("HTTP_IF_MATCH"))
+            if if_match:
+                unmodified = not if_match.is_weak(etag)  # type: ignore[arg-type]
+    return not unmodified
 
-    def __init__(self, units: str, ranges: list[tuple[int, int | None]], empty: int = 0) -> None:
-        self.units = units
-        self.ranges = ranges
-        self.empty = empty
 
-    def range_for_length(self, length: int | None) -> tuple[int, int] | None:
-        """The one ``(start, stop)`` satisfiable within ``length``, or ``None``."""
-        if self.units != "bytes" or length is None or len(self.ranges) != 1 or self.empty:
-            return None
-        start, end = self.ranges[0]
-        if end is None:
-            end = length
-            if start < 0:
-                start += length
-        if start < 0:
-            start = 0
-        if start >= length:
-            return None
-        return start, min(end, length)
+# -- entity and hop-by-hop headers ------------------------------------------------------
 
-    def to_header(self) -> str:
-        parts = []
-        for start, end in self.ranges:
-            if end is None:
-                parts.append(f"{start}-" if start >= 0 else str(start))
-            else:
-                parts.append(f"{start}-{end - 1}")
-        parts.extend(["-0"] * self.empty)
-        return f"{self.units}={','.join(parts)}"
+_entity_headers = frozenset((
+    "allow", "content-encoding", "content-language", "content-length", "content-location",
+    "content-md5", "content-range", "content-type", "expires", "last-modified",
+))
+_hop_by_hop_headers = frozenset((
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+    "trailer", "transfer-encoding", "upgrade",
+))
 
+
+def is_entity_header(header: str) -> bool:
+    """Whether ``header`` describes the body (``Content-Type``, ``Expires``...)."""
+    return header.lower() in _entity_headers
+
+
+def is_hop_by_hop_header(header: str) -> bool:
+    """Whether ``header`` concerns one connection only (a proxy must not forward it)."""
+    return header.lower() in _hop_by_hop_headers
+
+
+def remove_entity_headers(headers: Any, allowed: Iterable[str] = ("expires", "content-location")) -> None:
+    """Remove the body's headers from ``headers`` (a 304 must not send them), except ``allowed``."""
+    keep = {x.lower() for x in allowed}
+    headers[:] = [(k, v) for k, v in headers
+                  if not is_entity_header(k) or k.lower() in keep]
+
+
+def remove_hop_by_hop_headers(headers: Any) -> None:
+    """Remove the hop-by-hop headers from ``headers`` (a ``Headers`` or list of pairs)."""
+    headers[:] = [(k, v) for k, v in headers if not is_hop_by_hop_header(k)]
+
+
+# -- Age ------------------------------------------------------------------------------
+
+def parse_age(value: str | None = None) -> timedelta | None:
+    """An ``Age``-style number of seconds as a timedelta; ``None`` when missing or invalid."""
+    if not value:
+        return None
+    try:
+        seconds = int(value)
+    except ValueError:
+        return None
+    if seconds < 0:
+        return None
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        return None
+
+
+def dump_age(age: timedelta | int | None = None) -> str | None:
+    """Seconds for an ``Age``/``max-age``-style header; ``None`` stays ``None``."""
+    if age is None:
+        return None
+    if isinstance(age, timedelta):
+        age = int(age.total_seconds())
+    else:
+        age = int(age)
+    if age < 0:
+        raise ValueError("age cannot be negative")
+    return str(age)
+
+
+# -- Range ----------------------------------------------------------------------------
 
 def _range_int(s: str) -> int | None:
     # isdigit() alone admits "²" (which int() rejects) and int() refuses strings of more than
@@ -537,42 +493,124 @@ def parse_range_header(value: str | None) -> Range | None:
     return Range(units, ranges, empty)
 
 
+def parse_if_range_header(value: str | None) -> IfRange:
+    """An ``If-Range`` value: a date or an ETag.
+
+    >>> parse_if_range_header('"v2"').etag
+    'v2'
+    """
+    if not value:
+        return IfRange()
+    date = parse_date(value)
+    if date is not None:
+        return IfRange(date=date)
+    return IfRange(unquote_etag(value)[0])
+
+
+def is_byte_range_valid(start: int | None, stop: int | None, length: int | None) -> bool:
+    """Whether ``start``-``stop`` (stop exclusive) is a valid range of a body of ``length``."""
+    if (start is None) != (stop is None):
+        return False
+    if start is None:
+        return length is None or length >= 0
+    assert stop is not None
+    if length is None:
+        return 0 <= start < stop
+    return 0 <= start < stop <= length
+
+
+def parse_content_range_header(value: str | None,
+                               on_update: Callable[[ContentRange], None] | None = None,
+                               ) -> ContentRange | None:
+    """``bytes 0-99/1000`` as a :class:`ContentRange`; ``None`` when malformed.
+
+    >>> r = parse_content_range_header("bytes 0-99/1000")
+    >>> (r.units, r.start, r.stop, r.length)
+    ('bytes', 0, 100, 1000)
+    """
+    if not value:
+        return None
+    units, _, spec = value.strip().partition(" ")
+    if not units or not _token_chars.issuperset(units):
+        return None
+    rng, sep, length_s = spec.strip().partition("/")
+    if not sep:
+        return None
+    length: int | None = None
+    if length_s != "*":
+        length = _range_int(length_s)
+        if length is None:
+            return None
+    if rng == "*":
+        if length is None:
+            return None
+        return ContentRange(units, None, None, length, on_update=on_update)
+    start_s, sep, last_s = rng.partition("-")
+    start, last = _range_int(start_s.strip()), _range_int(last_s.strip())
+    if not sep or start is None or last is None:
+        return None
+    if not is_byte_range_valid(start, last + 1, length):
+        return None
+    return ContentRange(units, start, last + 1, length, on_update=on_update)
+
+
 # -- cookies --------------------------------------------------------------------------
 
 _cookie_unquote_re = re.compile(r"\\([0-3][0-7][0-7]|.)")
 
 
 def _unquote_cookie(v: str) -> str:
-    if len(v) >= 2 and v[0] == v[-1] == '"':
-        v = v[1:-1]
+    """A cookie value as sent, quotes and escapes resolved.
 
-        def rep(m: re.Match[str]) -> str:
-            s = m.group(1)
-            if len(s) == 3:
-                return chr(int(s, 8))
-            return s
+    ``\\ooo`` escapes are bytes (:func:`dump_cookie` writes a non-ASCII character as the
+    escapes of its UTF-8 bytes), so the value is rebuilt as bytes and decoded as UTF-8;
+    bytes that are not UTF-8 become U+FFFD.
+    """
+    if len(v) < 2 or v[0] != '"' or v[-1] != '"':
+        return v
+    v = v[1:-1]
+    if "\\" not in v:
+        return v
+    out = bytearray()
+    pos = 0
+    for m in _cookie_unquote_re.finditer(v):
+        out += v[pos:m.start()].encode("utf-8", "surrogateescape")
+        esc = m.group(1)
+        out += bytes((int(esc, 8),)) if len(esc) == 3 else esc.encode("utf-8", "surrogateescape")
+        pos = m.end()
+    out += v[pos:].encode("utf-8", "surrogateescape")
+    return out.decode("utf-8", "replace")
 
-        v = _cookie_unquote_re.sub(rep, v)
-    return v
 
+def parse_cookie(header: str | dict[str, Any] | None, cls: type[MultiDict] | None = None) -> Any:
+    """Parse a ``Cookie`` header (or a WSGI environ's); never raises.
 
-def parse_cookie(header: str | None) -> dict[str, str]:
-    """Parse a ``Cookie`` header into a dict (first value wins); never raises."""
+    Without ``cls``: a dict, first value of each name wins (the request's ``cookies``).
+    With ``cls`` (``MultiDict``, as Werkzeug returns): every value kept.
+
+    >>> parse_cookie('a=1; b="x y"; a=2')
+    {'a': '1', 'b': 'x y'}
+    """
+    if isinstance(header, dict):
+        header = header.get("HTTP_COOKIE")
+    pairs: list[tuple[str, str]] = []
+    if header:
+        if not header.isascii():
+            try:
+                header = header.encode("latin-1").decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                pass
+        for part in header.split(";"):
+            k, sep, v = part.partition("=")
+            k = k.strip()
+            if sep and k:
+                pairs.append((k, v.strip()))
+    if cls is not None:
+        return cls([(k, _unquote_cookie(v)) for k, v in pairs])
     out: dict[str, str] = {}
-    if not header:
-        return out
-    if not header.isascii():
-        try:
-            header = header.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
-    for part in header.split(";"):
-        k, sep, v = part.partition("=")
-        k = k.strip()
-        if not sep or not k:
-            continue
+    for k, v in pairs:
         if k not in out:
-            out[k] = _unquote_cookie(v.strip())
+            out[k] = _unquote_cookie(v)
     return out
 
 

@@ -27,16 +27,26 @@ from .exceptions import (
 )
 from .http import (
     Accept,
+    Authorization,
+    CharsetAccept,
     ETags,
+    HeaderSet,
+    IfRange,
+    LanguageAccept,
     MIMEAccept,
+    Range,
+    RequestCacheControl,
     is_valid_host,
     parse_accept_header,
+    parse_cache_control_header,
     parse_cookie,
     parse_date,
     parse_etags,
+    parse_if_range_header,
     parse_options_header,
     parse_qs_multidict,
     parse_range_header,
+    parse_set_header,
 )
 
 
@@ -88,24 +98,6 @@ class UserAgent(str):
         return str(self)
 
 
-class Authorization(dict):  # type: ignore[type-arg]
-    """A parsed ``Authorization`` header: ``type``, and ``username``/``password`` for Basic."""
-
-    def __init__(self, auth_type: str, data: dict[str, str] | None = None,
-                 token: str | None = None) -> None:
-        super().__init__(data or {})
-        self.type = auth_type
-        self.token = token
-
-    @property
-    def username(self) -> str | None:
-        return self.get("username")
-
-    @property
-    def password(self) -> str | None:
-        return self.get("password")
-
-
 class Request:
     """The incoming request, built from a WSGI environ.
 
@@ -119,6 +111,9 @@ class Request:
     # Bound on how many key=value pairs a query string or urlencoded body may hold.
     max_form_fields: int = 10000
     parameter_storage_class = ImmutableMultiDict
+    # How the query string and a urlencoded form decode bad input: "replace" (as Werkzeug:
+    # invalid %-escapes stay literal, non-UTF-8 bytes become U+FFFD) or "strict" (400).
+    encoding_errors: str = "replace"
     json_module: Any = None
     # Host names ``host`` accepts (see ``TRUSTED_HOSTS``); ``None`` accepts any.
     trusted_hosts: Any = None
@@ -369,12 +364,14 @@ class Request:
         return parse_accept_header(self.environ.get("HTTP_ACCEPT"), MIMEAccept)  # type: ignore[no-any-return]
 
     @cached_property
-    def accept_languages(self) -> Accept:
-        return parse_accept_header(self.environ.get("HTTP_ACCEPT_LANGUAGE"), Accept)  # type: ignore[no-any-return]
+    def accept_languages(self) -> LanguageAccept:
+        """The ``Accept-Language`` header: ``best_match(["en", "fr"])`` (``en-GB`` accepts ``en``)."""
+        return parse_accept_header(self.environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
 
     @cached_property
-    def accept_charsets(self) -> Accept:
-        return parse_accept_header(self.environ.get("HTTP_ACCEPT_CHARSET"), Accept)  # type: ignore[no-any-return]
+    def accept_charsets(self) -> CharsetAccept:
+        """The ``Accept-Charset`` header."""
+        return parse_accept_header(self.environ.get("HTTP_ACCEPT_CHARSET"), CharsetAccept)
 
     @cached_property
     def accept_encodings(self) -> Accept:
@@ -397,13 +394,25 @@ class Request:
         return parse_date(self.environ.get("HTTP_IF_UNMODIFIED_SINCE"))
 
     @cached_property
-    def if_range(self) -> str | None:
-        return self.environ.get("HTTP_IF_RANGE")
+    def if_range(self) -> IfRange:
+        """The ``If-Range`` header: ``.etag`` or ``.date`` (both ``None`` when absent)."""
+        return parse_if_range_header(self.environ.get("HTTP_IF_RANGE"))
 
     @cached_property
-    def range(self) -> Any:
+    def range(self) -> Range | None:
         """The parsed ``Range`` header or ``None``."""
         return parse_range_header(self.environ.get("HTTP_RANGE"))
+
+    @cached_property
+    def cache_control(self) -> RequestCacheControl:
+        """The ``Cache-Control`` header (read-only): ``.no_cache``, ``.max_age``..."""
+        return parse_cache_control_header(self.environ.get("HTTP_CACHE_CONTROL"),
+                                          cls=RequestCacheControl)
+
+    @cached_property
+    def pragma(self) -> HeaderSet:
+        """The ``Pragma`` header's tokens (``"no-cache" in request.pragma``)."""
+        return parse_set_header(self.environ.get("HTTP_PRAGMA"))
 
     @property
     def date(self) -> datetime | None:
@@ -412,26 +421,10 @@ class Request:
 
     @cached_property
     def authorization(self) -> Authorization | None:
-        """``Authorization``: Basic credentials decoded, other schemes as a token."""
-        value = self.environ.get("HTTP_AUTHORIZATION")
-        if not value:
-            return None
-        scheme, _, rest = value.partition(" ")
-        scheme = scheme.lower()
-        rest = rest.strip()
-        if scheme == "basic":
-            import base64
-            import binascii
-
-            try:
-                raw = base64.b64decode(rest, validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError, ValueError):
-                return None
-            user, sep, pw = raw.partition(":")
-            if not sep:
-                return None
-            return Authorization("basic", {"username": user, "password": pw})
-        return Authorization(scheme, None, token=rest or None)
+        """The ``Authorization`` header: ``.type``, ``.username``/``.password`` for Basic,
+        ``.token`` for Bearer and the like, parameters as ``auth["realm"]``; ``None`` when
+        absent or malformed."""
+        return Authorization.from_header(self.environ.get("HTTP_AUTHORIZATION"))
 
     # -- query and body ----------------------------------------------------------------
 
@@ -448,7 +441,8 @@ class Request:
         else:  # _form_limit inlined: one config read per query string
             limit = actx.app.config.get("MAX_FORM_PARTS", self.max_form_fields)
             limit = self.max_form_fields if limit is None else int(limit)
-        return parse_qs_multidict(qs, self.parameter_storage_class, "query string", limit)
+        return parse_qs_multidict(qs, self.parameter_storage_class, "query string", limit,
+                                  self.encoding_errors)
 
     def _app_config(self, key: str, default: Any = None) -> Any:
         actx = _cv_app.get(None)

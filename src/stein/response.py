@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .datastructures import (
@@ -16,10 +16,18 @@ from .datastructures import (
 )
 from .http import (
     STATUS_LINES,
+    ContentRange,
+    HeaderSet,
+    ResponseCacheControl,
+    WWWAuthenticate,
     dump_cookie,
+    dump_header,
     http_date,
+    parse_cache_control_header,
+    parse_content_range_header,
     parse_date,
     parse_options_header,
+    parse_set_header,
     quote_etag,
     unquote_etag,
 )
@@ -353,13 +361,10 @@ class Response:
 
     location = _header_prop("Location")
     content_encoding = _header_prop("Content-Encoding")
-    content_language = _header_prop("Content-Language")
     content_location = _header_prop("Content-Location")
     content_security_policy = _header_prop("Content-Security-Policy")
     access_control_allow_origin = _header_prop("Access-Control-Allow-Origin")
     accept_ranges = _header_prop("Accept-Ranges")
-    content_range = _header_prop("Content-Range")
-    retry_after = _header_prop("Retry-After")
     age = _header_prop("Age")
     del _header_prop
 
@@ -380,15 +385,32 @@ class Response:
     date = _date_prop("Date")
     del _date_prop
 
-    @property
-    def vary(self) -> set[str]:
-        """The ``Vary`` header's fields; assign a set or use :meth:`add_vary`."""
-        v = self.headers.get("Vary")
-        return {x.strip() for x in v.split(",") if x.strip()} if v else set()
+    def _set_prop(name: str, doc: str) -> Any:  # type: ignore[misc]  # noqa: N805
+        # A token-list header as a HeaderSet that writes itself back on every change.
+        def fget(self: Response) -> HeaderSet:
+            def on_update(hs: HeaderSet) -> None:
+                if hs:
+                    self.headers.set(name, hs.to_header())
+                else:
+                    self.headers.remove(name)
 
-    @vary.setter
-    def vary(self, values: Iterable[str]) -> None:
-        self.headers.set("Vary", ", ".join(sorted(values)))
+            return parse_set_header(self.headers.get(name), on_update)
+
+        def fset(self: Response, value: Any) -> None:
+            if not value:
+                self.headers.remove(name)
+            elif isinstance(value, str):
+                self.headers.set(name, value)
+            else:
+                self.headers.set(name, dump_header(value))
+
+        return property(fget, fset, doc=doc)
+
+    vary = _set_prop("Vary", "The ``Vary`` header as a :class:`~stein.datastructures.HeaderSet`"
+                      " (``response.vary.add('Accept')``); assign a set or a string to replace it.")
+    allow = _set_prop("Allow", "The ``Allow`` header as a HeaderSet of methods.")
+    content_language = _set_prop("Content-Language", "The ``Content-Language`` header as a HeaderSet.")
+    del _set_prop
 
     def add_vary(self, field: str) -> None:
         """Add ``field`` to ``Vary`` unless it is there."""
@@ -399,14 +421,87 @@ class Response:
             self.headers.set("Vary", f"{current}, {field}")
 
     @property
-    def cache_control(self) -> dict[str, Any]:
-        """The ``Cache-Control`` directives as a dict (read-only view; set the header to change)."""
-        out: dict[str, Any] = {}
-        for part in (self.headers.get("Cache-Control") or "").split(","):
-            k, sep, v = part.strip().partition("=")
-            if k:
-                out[k.lower()] = v.strip('"') if sep else True
-        return out
+    def cache_control(self) -> ResponseCacheControl:
+        """The ``Cache-Control`` header; changing it rewrites the header.
+
+        >>> r = Response("x"); r.cache_control.max_age = 300; r.cache_control.public = True
+        >>> r.headers["Cache-Control"]
+        'max-age=300, public'
+        """
+        def on_update(cc: ResponseCacheControl) -> None:
+            if cc:
+                self.headers.set("Cache-Control", cc.to_header())
+            else:
+                self.headers.remove("Cache-Control")
+
+        return parse_cache_control_header(self.headers.get("Cache-Control"), on_update,
+                                          ResponseCacheControl)
+
+    @property
+    def content_range(self) -> ContentRange:
+        """The ``Content-Range`` header (``units``, ``start``, ``stop``, ``length``); changing
+        it rewrites the header, assigning a string or ``None`` sets or removes it."""
+        def on_update(cr: ContentRange) -> None:
+            if cr:
+                self.headers.set("Content-Range", cr.to_header())
+            else:
+                self.headers.remove("Content-Range")
+
+        rv = parse_content_range_header(self.headers.get("Content-Range"), on_update)
+        return rv if rv is not None else ContentRange(None, None, None, on_update=on_update)
+
+    @content_range.setter
+    def content_range(self, value: ContentRange | str | None) -> None:
+        if not value:
+            self.headers.remove("Content-Range")
+        else:
+            self.headers.set("Content-Range", value if isinstance(value, str) else value.to_header())
+
+    @property
+    def www_authenticate(self) -> WWWAuthenticate:
+        """The first ``WWW-Authenticate`` challenge (an empty Basic one to fill in when there
+        is none); changing it rewrites the header.
+
+        >>> r = Response(status=401); r.www_authenticate.type = "basic"
+        >>> r.www_authenticate.realm = "admin"; r.headers["WWW-Authenticate"]
+        'Basic realm="admin"'
+        """
+        value = self.headers.get("WWW-Authenticate")
+        rv = WWWAuthenticate.from_header(value) or WWWAuthenticate("basic")
+
+        def on_update(wa: WWWAuthenticate) -> None:
+            self.www_authenticate = wa
+
+        rv._on_update = on_update
+        return rv
+
+    @www_authenticate.setter
+    def www_authenticate(self, value: WWWAuthenticate | list[WWWAuthenticate] | None) -> None:
+        self.headers.remove("WWW-Authenticate")
+        if not value:
+            return
+        for v in (value if isinstance(value, list) else [value]):
+            self.headers.add("WWW-Authenticate", v.to_header())
+
+    @property
+    def retry_after(self) -> datetime | None:
+        """The ``Retry-After`` header as a datetime (seconds count from now); set a datetime,
+        a number of seconds or a string."""
+        value = self.headers.get("Retry-After")
+        if not value:
+            return None
+        if value.isdigit() and value.isascii():
+            return datetime.now(timezone.utc) + timedelta(seconds=int(value))
+        return parse_date(value)
+
+    @retry_after.setter
+    def retry_after(self, value: datetime | int | str | None) -> None:
+        if value is None:
+            self.headers.remove("Retry-After")
+        elif isinstance(value, datetime):
+            self.headers.set("Retry-After", http_date(value))
+        else:
+            self.headers.set("Retry-After", str(value))
 
     # -- cookies -----------------------------------------------------------------------
 
