@@ -14,7 +14,16 @@ import pytest
 from click.testing import CliRunner
 
 from stein import Blueprint, Stein, current_app, g
-from stein.cli import AppGroup, NoAppException, ScriptInfo, cli, with_appcontext
+from stein.cli import (
+    AppGroup,
+    NoAppException,
+    ScriptInfo,
+    SteinGroup,
+    cli,
+    load_dotenv,
+    run_command,
+    with_appcontext,
+)
 
 APP_SOURCE = """
 from stein import Stein
@@ -35,7 +44,8 @@ def project(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """An empty project folder as the current directory; modules imported from it and
     environment changes are undone afterwards."""
     monkeypatch.chdir(tmp_path)
-    for var in ("STEIN_APP", "STEIN_DEBUG", "STEIN_SKIP_DOTENV", "GREETING"):
+    for var in ("STEIN_APP", "STEIN_DEBUG", "STEIN_SKIP_DOTENV", "STEIN_COMPAT", "FLASK_APP",
+                "FLASK_DEBUG", "GREETING"):
         monkeypatch.delenv(var, raising=False)
     before_modules = set(sys.modules)
     before_path = list(sys.path)
@@ -533,3 +543,253 @@ def test_python_dash_m_stein(tmp_path: Any) -> None:
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr == "Error: Could not import 'nothere': no such module.\n"
+
+
+# -- Flask apps through `stein --compat` ------------------------------------------------------
+
+
+FLASK_APP_SOURCE = """
+from flask import Flask
+import flask.cli
+
+app = Flask(__name__)
+
+@app.route("/hello")
+def hello():
+    return "hi"
+
+@app.cli.command("kind")
+def kind():
+    import stein
+    print(type(app).__module__, isinstance(app, stein.Stein), flask.cli.FlaskGroup.__name__)
+"""
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("STEIN_", "FLASK_"))}
+
+
+def test_compat_flag_runs_a_flask_app_in_a_subprocess(tmp_path: Any) -> None:
+    (tmp_path / "flaskapp.py").write_text(FLASK_APP_SOURCE)
+    cmd = [sys.executable, "-m", "stein", "--compat", "--app", "flaskapp", "routes"]
+    result = subprocess.run(cmd, cwd=tmp_path, env=_clean_env(), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].split() == ["Endpoint", "Methods", "Rule"]
+    assert any(line.split() == ["hello", "GET", "/hello"] for line in result.stdout.splitlines())
+    # Without the flag `import flask` finds no Flask (none is installed beside Stein).
+    result = subprocess.run(cmd[:3] + cmd[4:], cwd=tmp_path, env=_clean_env(),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "No module named 'flask'" in result.stderr
+
+
+def test_stein_compat_variable_reads_flask_app_and_flaskenv(tmp_path: Any) -> None:
+    (tmp_path / "flaskapp2.py").write_text(FLASK_APP_SOURCE)
+    (tmp_path / ".flaskenv").write_text("FLASK_APP=flaskapp2\n")
+    env = dict(_clean_env(), STEIN_COMPAT="1")
+    result = subprocess.run([sys.executable, "-m", "stein", "kind"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "stein.app True SteinGroup\n"
+
+
+@pytest.fixture
+def compat_off_after() -> Iterator[None]:
+    import stein.compat
+
+    was = stein.compat.is_installed()
+    try:
+        yield
+    finally:
+        if not was:
+            stein.compat.uninstall()
+
+
+def test_compat_flag_with_cli_runner(project: Any, compat_off_after: None) -> None:
+    import stein.compat
+
+    write(project, "flaskapp3.py", FLASK_APP_SOURCE)
+    write(project, ".flaskenv", "FLASK_APP=flaskapp3\n")
+    write(project, ".steinenv", "STEIN_APP=nothere\n")
+    result = run("--compat", "routes")
+    assert result.exit_code == 0, result.output
+    assert stein.compat.is_installed()
+    assert "/hello" in result.stdout
+    # FLASK_RUN_* is what `run` reads now (click's auto_envvar_prefix): an invalid port
+    # from the environment is reported as that option's error.
+    result = run("run", env={"FLASK_RUN_PORT": "notaport"})
+    assert result.exit_code == 2
+    assert "'notaport' is not a valid integer" in result.stderr
+
+
+def test_compat_flag_is_not_taken_from_a_command_s_arguments(project: Any,
+                                                             compat_off_after: None) -> None:
+    import stein.compat
+
+    stein.compat.uninstall()
+    write(project, "app.py", """
+        import click
+        from stein import Stein
+        app = Stein(__name__)
+
+        @app.cli.command("echo")
+        @click.argument("words", nargs=-1)
+        def echo(words):
+            print(*words)
+    """)
+    result = run("echo", "--", "--compat")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "--compat\n"
+    assert not stein.compat.is_installed()
+
+
+def test_without_compat_flask_names_are_not_read(project: Any) -> None:
+    write(project, "named.py", APP_SOURCE.format(name="app"))
+    write(project, ".flaskenv", "FLASK_APP=named\n")
+    result = run("hello", env={"FLASK_APP": "named"})
+    assert result.exit_code == 2
+    assert "STEIN_APP" in result.stderr
+    write(project, ".steinenv", "STEIN_APP=named\n")
+    assert run("hello").stdout == "hello from named\n"
+
+
+# -- the group's parameters (FlaskGroup's) ------------------------------------------------------
+
+
+def test_version_option(project: Any) -> None:
+    import platform
+
+    from stein import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"Python {platform.python_version()}\nStein {__version__}\n"
+    group = SteinGroup(name="manage", add_version_option=False)
+    result = CliRunner().invoke(group, ["--version"])
+    assert result.exit_code == 2
+    assert "No such option '--version'" in result.stderr
+
+
+def test_custom_group_with_factory_and_debug_flag(project: Any) -> None:
+    def create_app() -> Stein:
+        app = Stein("managed")
+        app.debug = True
+        return app
+
+    for set_debug_flag, expected in ((True, "False"), (False, "True")):
+        @click.group(cls=SteinGroup, create_app=create_app, set_debug_flag=set_debug_flag)
+        def manage() -> None:
+            """Management script."""
+
+        @manage.command()
+        def show() -> None:
+            click.echo(f"{current_app.name} {current_app.debug}")
+
+        result = CliRunner().invoke(manage, ["show"])
+        assert result.exit_code == 0, result.output
+        # set_debug_flag: STEIN_DEBUG (unset: off) wins over what the factory did.
+        assert result.stdout == f"managed {expected}\n"
+        assert CliRunner().invoke(manage, ["--debug", "show"]).stdout == "managed True\n"
+
+
+def test_load_dotenv_false_and_explicit_env_file(project: Any) -> None:
+    write(project, ".env", "GREETING=from-dotenv\n")
+    write(project, "other.env", "GREETING=from-other\n")
+
+    @click.command()
+    def greet() -> None:
+        click.echo(str(os.environ.get("GREETING")))
+
+    group = SteinGroup(name="m", create_app=lambda: Stein("m"), load_dotenv=False)
+    group.add_command(greet)
+    assert CliRunner().invoke(group, ["greet"]).stdout == "None\n"
+    assert CliRunner().invoke(group, ["-e", "other.env", "greet"]).stdout == "from-other\n"
+
+
+def test_load_dotenv_function_precedence(project: Any) -> None:
+    for var in ("A", "B", "C"):
+        os.environ.pop(var, None)
+    write(project, ".steinenv", "A=steinenv\nB=steinenv\nC=steinenv\n")
+    write(project, ".env", "A=env\nB=env\n")
+    write(project, "given.env", "A=given\n")
+    os.environ["C"] = "shell"
+    assert load_dotenv("given.env")
+    assert (os.environ["A"], os.environ["B"], os.environ["C"]) == ("given", "env", "shell")
+    assert not load_dotenv("missing.env", load_defaults=False)
+
+
+def test_app_option_callbacks_have_the_app_context(project: Any) -> None:
+    app = Stein("cbapp")
+
+    def callback(ctx: Any, param: Any, value: Any) -> Any:
+        return f"{value}@{current_app.name}"
+
+    @app.cli.command()
+    @click.argument("value", callback=callback)
+    def check(value: str) -> None:
+        click.echo(value)
+
+    group = SteinGroup(create_app=lambda: app)
+    assert CliRunner().invoke(group, ["check", "x"]).stdout == "x@cbapp\n"
+
+
+def test_help_shows_a_factory_error_and_the_usage(project: Any) -> None:
+    def create_app() -> Stein:
+        raise RuntimeError("factory is broken")
+
+    result = CliRunner().invoke(SteinGroup(create_app=create_app), ["--help"])
+    assert result.exit_code == 0
+    assert "RuntimeError: factory is broken" in result.stderr
+    assert "Usage:" in result.stdout
+
+
+# -- routes: domains; run: certificates ---------------------------------------------------------
+
+
+def test_routes_shows_subdomain_and_host_columns() -> None:
+    app = Stein("subs", static_folder=None)
+    app.add_url_rule("/a", endpoint="a", subdomain="api")
+    app.add_url_rule("/b", endpoint="b")
+    out = CliRunner().invoke(SteinGroup(create_app=lambda: app), ["routes"]).stdout
+    lines = out.splitlines()
+    assert lines[0].split() == ["Endpoint", "Methods", "Subdomain", "Rule"]
+    assert lines[2].split() == ["a", "GET", "api", "/a"]
+    assert lines[3].split() == ["b", "GET", "/b"]
+    hosts = Stein("hosts", static_folder=None, host_matching=True)
+    hosts.add_url_rule("/x", endpoint="x", host="shop.example")
+    out = CliRunner().invoke(SteinGroup(create_app=lambda: hosts), ["routes"]).stdout
+    assert out.splitlines()[0].split() == ["Endpoint", "Methods", "Host", "Rule"]
+    assert out.splitlines()[2].split() == ["x", "GET", "shop.example", "/x"]
+
+
+def test_run_certificate_options(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+    import types
+
+    pem = tmp_path / "cert.pem"
+    pem.write_text("x")
+    with pytest.raises(click.BadParameter, match="needs \"--key\""):
+        run_command.make_context("run", ["--cert", str(pem)])
+    ctx = run_command.make_context("run", ["--key", str(pem), "--cert", str(pem)])
+    assert ctx.params["cert"] == (str(pem), str(pem))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    monkeypatch.setitem(sys.modules, "my_tls", types.SimpleNamespace(context=context))
+    assert run_command.make_context("run", ["--cert", "my_tls:context"]).params["cert"] \
+        is context
+    with pytest.raises(click.BadParameter, match="SSLContext"):
+        run_command.make_context("run", ["--cert", "my_tls:context", "--key", str(pem)])
+    with pytest.raises(click.BadParameter):
+        run_command.make_context("run", ["--cert", "stein"])  # importable, not a context
+    monkeypatch.setitem(sys.modules, "cryptography", types.ModuleType("cryptography"))
+    assert run_command.make_context("run", ["--cert", "adhoc"]).params["cert"] == "adhoc"
+    with pytest.raises(click.BadParameter, match="adhoc"):
+        run_command.make_context("run", ["--cert", "adhoc", "--key", str(pem)])
+
+
+def test_run_path_lists(tmp_path: Any) -> None:
+    a, b = tmp_path / "a.cfg", tmp_path / "b.cfg"
+    ctx = run_command.make_context(
+        "run", ["--extra-files", f"{a}{os.pathsep}{b}", "--exclude-patterns", "*.tmp"])
+    assert ctx.params["extra_files"] == [str(a), str(b)]
+    assert ctx.params["exclude_patterns"] == ["*.tmp"]

@@ -18,7 +18,9 @@ import pytest
 
 MODULES = [
     "stein", "stein.views", "stein.exceptions", "stein.security", "stein.utils",
-    "stein.routing", "stein.testing", "stein.cli", "stein.middleware", "stein.sessions",
+    "stein.routing", "stein.testing", "stein.cli", "stein.discovery", "stein.commands",
+    "stein.logging", "stein.helpers", "stein.debughelpers", "stein.instance", "stein.middleware",
+    "stein.sessions",
     "stein.datastructures", "stein.asgi", "stein.ext.auth", "stein.ext.csrf",
     "stein.ext.openapi", "stein.ext.sqlalchemy", "stein.ext.redis_sessions",
 ]

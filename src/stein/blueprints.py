@@ -179,7 +179,7 @@ class Blueprint(Scaffold):
             deferred(state)
 
         if self._cli is not None and self._cli.commands:
-            group = self.cli_group
+            group = options.get("cli_group", self.cli_group)  # register_blueprint(cli_group=)
             if group is None:
                 for cmd in self._cli.commands.values():
                     app.cli.add_command(cmd)

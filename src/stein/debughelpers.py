@@ -67,7 +67,10 @@ class FormDataRoutingRedirect(AssertionError):
             raise TypeError("FormDataRoutingRedirect needs a request with a routing redirect.")
         msg = (f"The {request.method} request to {request.url!r} was redirected by routing "
                f"to the canonical URL {exc.new_url!r}.")
-        if exc.new_url.partition("?")[0] == f"{request.base_url}/":
+        target = exc.new_url.partition("?")[0]
+        # Routing gives the path alone or the full URL, depending on where it was raised.
+        if target in (f"{request.base_url}/", f"{request.script_root}{request.path}/",
+                      f"{request.path}/"):
             msg += (" Its rule ends with a slash, and the URL was requested without one, so "
                     "Stein redirects to the URL with the slash.")
         msg += (" Browsers repeat such a redirect as GET and drop the form data: send the "

@@ -308,7 +308,19 @@ class ScriptInfo:
         return app  # type: ignore[no-any-return]
 
 
-pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
+_pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
+
+
+def pass_script_info(f: F) -> F:
+    """Give a click command the current :class:`ScriptInfo` as its first argument (made
+    when missing), to load the app only if the command needs it.
+
+    >>> @click.command()
+    ... @pass_script_info
+    ... def where(info):
+    ...     click.echo(info.load_app().root_path)
+    """
+    return _pass_script_info(f)  # type: ignore[return-value]
 
 
 def with_appcontext(f: F) -> F:

@@ -45,7 +45,7 @@ def get_debug_flag() -> bool:
     False
     >>> del os.environ["STEIN_DEBUG"]
     """
-    value = os.environ.get(env_name("DEBUG"))
+    value = os.environ.get(env_name("DEBUG"), "")
     return bool(value) and value.lower() not in ("0", "false", "no")
 
 
@@ -174,18 +174,36 @@ def send_file(path_or_file: Any, mimetype: str | None = None, as_attachment: boo
               download_name: str | None = None, conditional: bool = True,
               etag: bool | str = True, last_modified: Any = None,
               max_age: Any = None) -> Response:
-    """Send a file's contents (see :mod:`stein.files`)."""
+    """Send a file's contents (see :mod:`stein.files`). Without ``max_age``, the app's
+    :meth:`~stein.Stein.get_send_file_max_age` decides (``SEND_FILE_MAX_AGE_DEFAULT``).
+
+    >>> # in a view:  return send_file("reports/latest.pdf", as_attachment=True)
+    """
+    from .ctx import _cv_app
     from .files import send_file as _send_file
 
+    if max_age is None:
+        actx = _cv_app.get(None)
+        if actx is not None:
+            max_age = actx.app.get_send_file_max_age
     return _send_file(path_or_file, mimetype=mimetype, as_attachment=as_attachment,
                       download_name=download_name, conditional=conditional, etag=etag,
                       last_modified=last_modified, max_age=max_age)
 
 
 def send_from_directory(directory: Any, path: Any, **kwargs: Any) -> Response:
-    """Send ``path`` from inside ``directory``; anything escaping it is a 404."""
+    """Send ``path`` from inside ``directory``; anything escaping it is a 404. Takes the
+    arguments of :func:`send_file`, with the same ``max_age`` default.
+
+    >>> # in a view:  return send_from_directory(app.config["UPLOADS"], name)
+    """
+    from .ctx import _cv_app
     from .files import send_from_directory as _send_from_directory
 
+    if kwargs.get("max_age") is None:
+        actx = _cv_app.get(None)
+        if actx is not None:
+            kwargs["max_age"] = actx.app.get_send_file_max_age
     return _send_from_directory(directory, path, **kwargs)
 
 

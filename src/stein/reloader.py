@@ -6,6 +6,7 @@ named in the error are watched too, so that fixing them reloads it.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import signal
 import socket
@@ -100,11 +101,21 @@ _SKIP_PREFIXES = tuple({os.path.realpath(p) for p in (
 
 class Watcher:
     """Watches the app's Python files (and ``extra_files``); on a change it calls
-    ``on_change``, which by default exits the process with the reload code."""
+    ``on_change``, which by default exits the process with the reload code.
+
+    ``exclude_patterns`` (``fnmatch`` patterns, matched against the full path) name files
+    whose changes never reload, e.g. ``["*/migrations/*", "*.tmp"]``.
+
+    >>> w = Watcher(exclude_patterns=["*/generated/*"], on_change=print)
+    >>> w.is_excluded("/site/generated/models.py")
+    True
+    """
 
     def __init__(self, extra_files: Iterable[str] = (), interval: float = 1.0,
-                 kind: str = "auto", on_change: Callable[[str], None] | None = None) -> None:
+                 kind: str = "auto", on_change: Callable[[str], None] | None = None,
+                 exclude_patterns: Iterable[str] | None = None) -> None:
         self.extra_files = {os.path.abspath(f) for f in extra_files}
+        self.exclude_patterns = tuple(exclude_patterns or ())
         self.interval = interval
         self.kind = _watcher_kind(kind)
         self.on_change = on_change or self._exit_for_reload
@@ -133,7 +144,13 @@ class Watcher:
             if path.startswith(_SKIP_PREFIXES) or "site-packages" in path:
                 continue
             found.add(path)
+        if self.exclude_patterns:
+            found = {f for f in found if not self.is_excluded(f)}
         return found
+
+    def is_excluded(self, path: str) -> bool:
+        """Whether a change to ``path`` is ignored (it matches an ``exclude_patterns``)."""
+        return any(fnmatch.fnmatch(path, pattern) for pattern in self.exclude_patterns)
 
     def run_and_exit(self) -> None:
         self.run()
@@ -180,6 +197,8 @@ class Watcher:
                     *dirs, stop_event=self.stop_event, rust_timeout=int(self.interval * 1000),
                     yield_on_timeout=True, raise_interrupt=False):
                 for _change, path in changes:
+                    if self.exclude_patterns and self.is_excluded(path):
+                        continue
                     if path.endswith(".py") or os.path.abspath(path) in self.extra_files:
                         self.on_change(path)
                         return

@@ -682,7 +682,8 @@ def run_simple(host: str, port: int, app: Any, use_reloader: bool = False,
     server = make_server(host, port, app, threaded=threaded, ssl_context=ssl_context, fd=fd,
                          **timeouts)
     if use_reloader:
-        watcher = Watcher(extra_files or (), interval=reloader_interval, kind=reloader_type)
+        watcher = Watcher(extra_files or (), interval=reloader_interval, kind=reloader_type,
+                          exclude_patterns=kwargs.get("exclude_patterns"))
         threading.Thread(target=watcher.run_and_exit, name="stein-reloader",
                          daemon=True).start()
     if not is_running_from_reloader() or os.environ.get("STEIN_RELOADED") != "1":
