@@ -7,7 +7,10 @@ status. The body is a small HTML page, or JSON when the client prefers JSON.
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
+
+from .headersyntax import http_date
 
 if TYPE_CHECKING:
     from .wrappers import Response
@@ -58,8 +61,10 @@ class HTTPException(Exception):
         if self.response is not None:
             return self.response
         accept = ""
+        if environ is not None and not isinstance(environ, dict):
+            environ = getattr(environ, "environ", None)  # a Request, as Werkzeug allows
         if environ is not None:
-            accept = environ.get("HTTP_ACCEPT", "") if isinstance(environ, dict) else ""
+            accept = environ.get("HTTP_ACCEPT", "")
         if accept and _prefers_json(accept):
             import json
 
@@ -79,6 +84,13 @@ class HTTPException(Exception):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} '{self.code}: {self.name}'>"
+
+
+def _retry_after_value(value: datetime | int) -> str:
+    # Retry-After is a number of seconds or an HTTP date (RFC 9110 10.2.3).
+    if isinstance(value, datetime):
+        return http_date(value)
+    return str(int(value))
 
 
 def _prefers_json(accept: str) -> bool:
@@ -336,7 +348,7 @@ class TooManyRequests(HTTPException):
 
     def __init__(
         self, description: str | None = None, response: Response | None = None,
-        retry_after: int | None = None,
+        retry_after: datetime | int | None = None,
     ) -> None:
         super().__init__(description, response)
         self.retry_after = retry_after
@@ -344,7 +356,7 @@ class TooManyRequests(HTTPException):
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
         h = super().get_headers(environ)
         if self.retry_after is not None:
-            h.append(("Retry-After", str(self.retry_after)))
+            h.append(("Retry-After", _retry_after_value(self.retry_after)))
         return h
 
 
@@ -400,7 +412,7 @@ class ServiceUnavailable(HTTPException):
 
     def __init__(
         self, description: str | None = None, response: Response | None = None,
-        retry_after: int | None = None,
+        retry_after: datetime | int | None = None,
     ) -> None:
         super().__init__(description, response)
         self.retry_after = retry_after
@@ -408,7 +420,7 @@ class ServiceUnavailable(HTTPException):
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
         h = super().get_headers(environ)
         if self.retry_after is not None:
-            h.append(("Retry-After", str(self.retry_after)))
+            h.append(("Retry-After", _retry_after_value(self.retry_after)))
         return h
 
 

@@ -1,10 +1,16 @@
-"""Building URLs for the current request or app: the adapter behind ``url_for``."""
+"""Building URLs for the current request or app: the adapter behind ``url_for``.
+
+Also the module Flask code knows as ``werkzeug.urls``: :func:`iri_to_uri` and
+:func:`uri_to_iri` convert between Unicode URLs and their ASCII, percent-encoded form.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote_to_bytes, urlsplit, urlunsplit
 
 from .ctx import _cv_app, _cv_request
 from .routing import BuildError, Map
@@ -155,3 +161,71 @@ class URLBuildingMixin:
         from .helpers import _redirect
 
         return _redirect(location, code, self.response_class)
+
+
+def _idna(host: str) -> str:
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return quote(host, safe="")
+
+
+def iri_to_uri(iri: str) -> str:
+    """A URL with non-ASCII characters as an ASCII URI: the host IDNA-encoded, the rest
+    percent-encoded as UTF-8 (existing escapes and reserved characters stay).
+
+    >>> iri_to_uri("http://☃.net/p/ä?q=ü#ö")
+    'http://xn--n3h.net/p/%C3%A4?q=%C3%BC#%C3%B6'
+    """
+    parts = urlsplit(iri)
+    netloc = parts.netloc
+    if netloc and not netloc.isascii():
+        auth, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.partition(":") if not hostport.startswith("[") else (hostport, "", "")
+        netloc = (quote(auth, safe="%:!$&'()*+,;=") + at if at else "") + _idna(host) + colon + port
+    safe = "%!$&'()*+,/:;=@~"
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=safe),
+                       quote(parts.query, safe=safe + "?"), quote(parts.fragment, safe=safe + "?#")))
+
+
+def uri_to_iri(uri: str) -> str:
+    """The reverse of :func:`iri_to_uri`: UTF-8 escapes decoded (reserved characters and
+    bytes that are not UTF-8 stay escaped), an IDNA host decoded.
+
+    >>> uri_to_iri("http://xn--n3h.net/p/%C3%A4?q=%26")
+    'http://☃.net/p/ä?q=%26'
+    """
+    parts = urlsplit(uri)
+    netloc = parts.netloc
+    if "xn--" in netloc:
+        auth, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.partition(":")
+        try:
+            host = host.encode("ascii").decode("idna")
+        except UnicodeError:
+            pass
+        netloc = auth + at + host + colon + port
+
+    def part(s: str) -> str:
+        return _escapes.sub(_decode_run, s)
+
+    return urlunsplit((parts.scheme, netloc, part(parts.path), part(parts.query),
+                       part(parts.fragment)))
+
+
+_escapes = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_keep_escaped = frozenset("%/?#[]@!$&'()*+,;= ")
+
+
+def _decode_run(m: re.Match[str]) -> str:
+    # A run of escapes: UTF-8 sequences become characters; reserved characters and bytes
+    # that are not UTF-8 stay escaped.
+    out = []
+    for ch in unquote_to_bytes(m.group(0)).decode("utf-8", "surrogateescape"):
+        if 0xDC80 <= ord(ch) <= 0xDCFF:
+            out.append(f"%{ord(ch) - 0xDC00:02X}")
+        elif ch in _keep_escaped or not ch.isprintable():
+            out.append(quote(ch, safe=""))
+        else:
+            out.append(ch)
+    return "".join(out)
