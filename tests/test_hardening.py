@@ -498,3 +498,81 @@ def test_proxyfix_on_asgi_websocket_scope_scheme() -> None:
              [(b"host", b"t"), (b"x-forwarded-proto", b"https")], "server": ("t", 80)}
     assert fix.rewrite_scope(scope)["scheme"] == "wss"
     assert scope["scheme"] == "ws"  # the server's scope is not changed in place
+
+
+# -- 9. Multipart: padding and delimiter look-alikes, and big bodies under ASGI ---------------
+
+
+def _form_app() -> Stein:
+    app = Stein("hardening_forms")
+    app.config["MAX_CONTENT_LENGTH"] = None
+
+    @app.route("/sync", methods=["POST"])
+    def sync_view() -> dict[str, Any]:
+        return _summary()
+
+    @app.route("/async", methods=["POST"])
+    async def async_view() -> dict[str, Any]:
+        return _summary()
+
+    return app
+
+
+def _summary() -> dict[str, Any]:
+    files = {k: (f.filename, len(f.read())) for k, f in request.files.items()}
+    return {"form": dict(request.form), "files": files}
+
+
+def _post_multipart(app: Stein, body: bytes, chunked: bool, path: str = "/sync") -> Any:
+    environ: dict[str, Any] = {"CONTENT_TYPE": "multipart/form-data; boundary=B"}
+    if chunked:  # no Content-Length: the streamed parser
+        environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True,
+                        "wsgi.input": io.BytesIO(body)})
+        return app.test_client().post(path, environ_overrides=environ)
+    return app.test_client().post(path, data=body, content_type=environ["CONTENT_TYPE"])
+
+
+def _padded(n: int, pad: bytes = b" \t") -> bytes:
+    return (b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--B' + pad * (n // 2)
+            + b'\r\nContent-Disposition: form-data; name="b"\r\n\r\n2\r\n--B--\r\n')
+
+
+def _lookalikes(n: int) -> tuple[bytes, bytes]:
+    data = b"\r\n--Bx\r\n--B\r\r\n--B-x" * (n // 17) + b"\r\n--"
+    return (b'--B\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n' + data
+            + b'\r\n--B\r\nContent-Disposition: form-data; name="t"\r\n\r\n\r\n--Bz\r\n--B--\r\n',
+            data)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["whole", "streamed"])
+def test_megabytes_of_boundary_padding_parse(chunked: bool) -> None:
+    # (bench/multipart_hostile.py measures the speed; here only the result.)
+    r = _post_multipart(_form_app(), _padded(3 << 20), chunked)
+    assert r.status_code == 200
+    assert r.get_json() == {"form": {"a": "1", "b": "2"}, "files": {}}
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["whole", "streamed"])
+def test_padding_not_ended_by_crlf_is_400(chunked: bool) -> None:
+    body = _padded(200_000).replace(b" \t\r\nContent", b" \tx\r\nContent")
+    r = _post_multipart(_form_app(), body, chunked)
+    assert r.status_code == 400
+    assert "no CRLF after the boundary&#x27;s padding" in r.text
+    r = _post_multipart(_form_app(), _padded(200_000)[:-60], chunked)
+    assert r.status_code == 400
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("size", [100, 70_000, 3 << 20])
+def test_delimiter_lookalikes_are_data(chunked: bool, size: int) -> None:
+    body, data = _lookalikes(size)
+    r = _post_multipart(_form_app(), body, chunked)
+    assert r.status_code == 200, r.text
+    assert r.get_json() == {"form": {"t": "\r\n--Bz"}, "files": {"f": ["f.bin", len(data)]}}
+    app = _form_app()
+
+    @app.route("/raw", methods=["POST"])
+    def raw() -> bytes:
+        return request.files["f"].read()  # type: ignore[no-any-return]
+
+    assert _post_multipart(app, body, chunked, "/raw").data == data

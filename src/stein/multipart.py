@@ -66,6 +66,8 @@ _header_line = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):([^\r\n\0]*)\r\n").m
 _plain_disposition = re.compile(r'form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?'
                                 ).fullmatch
 _TRUNCATED = "The multipart body ended before its closing boundary (truncated upload?)."
+# Transport padding after a delimiter (RFC 2046 5.1.1 LWSP).
+_padding_end = re.compile(rb"[ \t]*").match
 # Below this many bytes bytes.find is cheaper than a call through ctypes.
 _MEMMEM_MIN = 4096
 
@@ -243,6 +245,7 @@ class _Parser:
         self.whole = False  # True: ``buf`` is the whole body, parsed in place
         self.base = 0  # buf's address, once known (0: not yet)
         self._file: Any = None  # the open SpooledTemporaryFile of the current file part
+        self._real_delim_re: re.Pattern[bytes] | None = None
 
     def load(self, body: bytes, complete: bool) -> None:
         """Parse ``body`` in place: the whole request body (``complete``), or all of it that
@@ -478,33 +481,39 @@ class _Parser:
         while True:
             buf, pos, view = self.buf, self.pos, self.view
             j = self._find_delim(pos)
+            if j >= 0 and len(buf) - j >= m + 2:
+                after = j + m
+                nxt = buf[after:after + 2]
+                if not (nxt == b"\r\n" or nxt == b"--" or buf[after] in b" \t"):
+                    # "\r\n--boundary" followed by anything else is data (as
+                    # python-multipart). Where there is one there may be many (a hostile
+                    # body can be nothing else): the rest of the buffer is searched for a
+                    # real delimiter in one regex call, not one trip here per look-alike.
+                    r = self._real_delim().search(buf, j + 1)
+                    j = -2 if r is None else r.start()
             if j >= 0 and len(buf) - j < m + 2:
                 end = j  # a delimiter, but what follows it is not buffered yet
             elif j >= 0:
                 after = j + m
                 nxt = buf[after:after + 2]
-                if nxt == b"\r\n" or nxt == b"--" or buf[after] in b" \t":
-                    if j > pos:
-                        size += j - pos
-                        if limit is not None:
-                            self._count(j - pos, limit)
-                        write(view[pos:j])
-                    if nxt == b"\r\n":
-                        self.pos = after + 2
-                        return False, size
-                    if nxt == b"--":
-                        self.pos = after + 2
-                        return True, size
-                    self.pos = after
-                    self._padding()
+                if j > pos:
+                    size += j - pos
+                    if limit is not None:
+                        self._count(j - pos, limit)
+                    write(view[pos:j])
+                if nxt == b"\r\n":
+                    self.pos = after + 2
                     return False, size
-                # "\r\n--boundary" followed by anything else is data (as python-multipart).
-                size += j + 1 - pos
-                if limit is not None:
-                    self._count(j + 1 - pos, limit)
-                write(view[pos:j + 1])
-                self.pos = j + 1
-                continue
+                if nxt == b"--":
+                    self.pos = after + 2
+                    return True, size
+                self.pos = after
+                self._padding()
+                return False, size
+            elif j == -2:
+                # Only look-alikes: a delimiter starting this far from the end would have
+                # been seen whole, with the two bytes after it.
+                end = max(pos, len(buf) - m - 1)
             else:
                 # No delimiter: all of it is data except a tail that may begin one. Only
                 # the last CR can start it, since the boundary holds no CR.
@@ -569,20 +578,30 @@ class _Parser:
                 f"The form fields are over the limit of {limit} bytes (MAX_FORM_MEMORY_SIZE)."
             )
 
+    def _real_delim(self) -> re.Pattern[bytes]:
+        """The delimiter with what may follow it (CRLF, ``--``, padding), made on first use."""
+        pattern = self._real_delim_re
+        if pattern is None:
+            pattern = self._real_delim_re = re.compile(re.escape(self.delim) + rb"(\r\n|--|[ \t])")
+        return pattern
+
     def _padding(self) -> None:
-        """Transport padding (spaces, tabs) after a delimiter, then CRLF."""
+        """Transport padding (spaces, tabs) after a delimiter, then CRLF. Skipped a buffer
+        at a time (one regex call), so a body of padding parses at the speed of the rest."""
         while True:
             self._need(1)
-            c = self.buf[self.pos]
-            if c == 13:
-                self._need(2)
-                if self.buf[self.pos + 1] != 10:
-                    raise _malformed("no CRLF after the boundary's padding")
-                self.pos += 2
-                return
-            if c not in b" \t":
+            end = _padding_end(self.buf, self.pos).end()
+            if end == len(self.buf):
+                self.pos = end  # all padding so far: drop it and read on
+                continue
+            self.pos = end
+            if self.buf[end] != 13:
                 raise _malformed("no CRLF after the boundary's padding")
-            self.pos += 1
+            self._need(2)
+            if self.buf[self.pos + 1] != 10:
+                raise _malformed("no CRLF after the boundary's padding")
+            self.pos += 2
+            return
 
     def close(self) -> None:
         """Close every temporary file made so far (after an error)."""
