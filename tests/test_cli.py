@@ -39,6 +39,15 @@ def hello():
 """
 
 
+@pytest.fixture(autouse=True)
+def _cli_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The group sets STEIN_RUN_FROM_CLI (and --debug STEIN_DEBUG) in os.environ; undo it."""
+    for var in ("STEIN_RUN_FROM_CLI", "FLASK_RUN_FROM_CLI", "STEIN_DEBUG", "FLASK_DEBUG"):
+        # setenv records the variable's state, so teardown also removes one set later.
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
+
+
 @pytest.fixture
 def project(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """An empty project folder as the current directory; modules imported from it and
@@ -793,3 +802,21 @@ def test_run_path_lists(tmp_path: Any) -> None:
         "run", ["--extra-files", f"{a}{os.pathsep}{b}", "--exclude-patterns", "*.tmp"])
     assert ctx.params["extra_files"] == [str(a), str(b)]
     assert ctx.params["exclude_patterns"] == ["*.tmp"]
+
+
+def test_app_run_at_import_does_not_block_the_command(project: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import stein.serving
+
+    calls: list[Any] = []
+    monkeypatch.setattr(stein.serving, "run_simple", lambda *a, **k: calls.append(a))
+    write(project, "runs.py", APP_SOURCE.format(name="app") + "\napp.run()\n")
+    result = run("--app", "runs", "hello")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "hello from runs\n"
+    assert "Ignoring a call to 'app.run()'" in result.stderr
+    assert calls == []
+    # Outside the command line app.run() serves.
+    del os.environ["STEIN_RUN_FROM_CLI"]
+    Stein("direct").run(port=5001)
+    assert calls and calls[0][:2] == ("127.0.0.1", 5001)

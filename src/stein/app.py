@@ -26,7 +26,7 @@ from .exceptions import (
     HTTPException,
     RequestRedirect,
 )
-from .helpers import get_debug_flag
+from .helpers import env_name, get_debug_flag
 from .instance import instance_path_for
 from .json import DefaultJSONProvider, JSONProvider
 from .routing import Map, Rule
@@ -705,7 +705,19 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
 
     def run(self, host: str | None = None, port: int | None = None, debug: bool | None = None,
             load_dotenv: bool = True, **options: Any) -> None:
-        """Serve the app with the development server (not for production)."""
+        """Serve the app with the development server (not for production).
+
+        Under the ``stein`` command (``stein run``, or any command importing the app) it
+        does nothing: a call outside ``if __name__ == "__main__":`` must not block it.
+        """
+        if os.environ.get(env_name("RUN_FROM_CLI")) == "true":
+            from .serving import is_running_from_reloader
+
+            if not is_running_from_reloader():
+                print(" * Ignoring a call to 'app.run()' made while the app was loaded by "
+                      "the command line; put it under 'if __name__ == \"__main__\":'.",
+                      file=sys.stderr)
+            return
         if debug is not None:
             self.debug = bool(debug)
         from .serving import run_simple
