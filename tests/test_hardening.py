@@ -21,7 +21,7 @@ import pytest
 
 from asgi_helpers import Result
 from rawhttp import exchange, running_server, status_of
-from stein import Response, Stein, redirect, request, url_for
+from stein import Request, Response, Stein, redirect, request, url_for
 from stein.http import host_is_trusted, is_valid_host
 from stein.serving import DevServer
 
@@ -576,3 +576,77 @@ def test_delimiter_lookalikes_are_data(chunked: bool, size: int) -> None:
         return request.files["f"].read()  # type: ignore[no-any-return]
 
     assert _post_multipart(app, body, chunked, "/raw").data == data
+
+
+class _RecordingRequest(Request):
+    parsed_in: list[str] = []
+
+    def _load_form_data(self) -> None:
+        if "form" not in self.__dict__:
+            type(self).parsed_in.append(threading.current_thread().name)
+        super()._load_form_data()
+
+
+def _upload(size: int) -> bytes:
+    return (b'--B\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\n\r\n'
+            + b"x" * size + b'\r\n--B\r\nContent-Disposition: form-data; name="n"\r\n\r\n'
+            b"1\r\n--B--\r\n")
+
+
+def _asgi_upload(app: Stein, body: bytes, path: str = "/async") -> Result:
+    return asgi(app, path, method="POST", body=body, headers=[
+        (b"host", b"t"), (b"content-type", b"multipart/form-data; boundary=B"),
+        (b"content-length", str(len(body)).encode())])
+
+
+@pytest.fixture
+def recording_app() -> Iterator[Stein]:
+    app = _form_app()
+    app.request_class = _RecordingRequest
+    _RecordingRequest.parsed_in = []
+    yield app
+
+
+def test_big_form_body_to_an_async_view_is_parsed_off_the_loop(recording_app: Stein) -> None:
+    import json
+
+    res = _asgi_upload(recording_app, _upload(1 << 20))
+    assert res.status == 200
+    assert json.loads(res.body) == {"form": {"n": "1"}, "files": {"f": ["big.bin", 1 << 20]}}
+    assert len(_RecordingRequest.parsed_in) == 1
+    assert _RecordingRequest.parsed_in[0].startswith("stein-asgi")
+
+
+def test_small_form_body_is_parsed_on_the_loop(recording_app: Stein) -> None:
+    res = _asgi_upload(recording_app, _upload(1000))
+    assert res.status == 200
+    assert _RecordingRequest.parsed_in == [threading.current_thread().name]
+
+
+def test_form_thread_threshold_is_configurable(recording_app: Stein) -> None:
+    recording_app.config["ASGI_FORM_THREAD_THRESHOLD"] = None
+    assert _asgi_upload(recording_app, _upload(1 << 20)).status == 200
+    recording_app.config["ASGI_FORM_THREAD_THRESHOLD"] = 100
+    assert _asgi_upload(recording_app, _upload(1000)).status == 200
+    main = threading.current_thread().name
+    assert _RecordingRequest.parsed_in[0] == main
+    assert _RecordingRequest.parsed_in[1].startswith("stein-asgi")
+
+
+def test_malformed_big_form_body_errors_in_the_view_once(recording_app: Stein) -> None:
+    body = _upload(1 << 20)[:-8]  # no closing boundary
+    res = _asgi_upload(recording_app, body)
+    assert res.status == 400
+    assert "ended before its closing boundary" in res.text
+    # The pool parsed it; the view asking again raises the stored error at its first read.
+    assert len(_RecordingRequest.parsed_in) == 2
+    assert _RecordingRequest.parsed_in[0].startswith("stein-asgi")
+
+
+def test_big_form_body_to_a_view_that_never_reads_it(recording_app: Stein) -> None:
+    @recording_app.route("/ignore", methods=["POST"])
+    async def ignore() -> str:
+        return "fine"
+
+    res = _asgi_upload(recording_app, _upload(1 << 20)[:-8], "/ignore")
+    assert (res.status, res.text) == (200, "fine")

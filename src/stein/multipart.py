@@ -590,7 +590,8 @@ class _Parser:
         at a time (one regex call), so a body of padding parses at the speed of the rest."""
         while True:
             self._need(1)
-            end = _padding_end(self.buf, self.pos).end()
+            m = _padding_end(self.buf, self.pos)
+            end = self.pos if m is None else m.end()  # ("[ \t]*" always matches)
             if end == len(self.buf):
                 self.pos = end  # all padding so far: drop it and read on
                 continue
