@@ -717,6 +717,8 @@ def test_rule_str_arguments_and_converters():
     convs = rule._converters
     assert set(convs) == {"id", "name"}
     assert convs["id"].to_python("7") == 7
+    assert [name for dynamic, name in rule._trace if dynamic] == ["id", "name"]
+    assert (False, "|") in rule._trace
     assert m._rules_by_endpoint["user"] == [rule]
 
 

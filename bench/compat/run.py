@@ -218,6 +218,14 @@ def outcomes(report: Path) -> dict[str, dict[str, str]]:
     for case in ET.parse(report).iter("testcase"):
         file = case.get("file") or ""
         classname = case.get("classname", "")
+        # pytest writes paths relative to the cwd at the end of the run, which a suite
+        # may have changed (Flask-Migrate's chdir): keep the part inside the work tree.
+        marker = f"{report.parent.name}/"
+        if marker in file:
+            file = file.split(marker, 1)[1]
+            dotted = marker.replace("/", ".")
+            if dotted in classname:
+                classname = classname.split(dotted, 1)[1]
         module = file[:-3].replace("/", ".") if file.endswith(".py") else ""
         cls = classname[len(module) + 1:] if module and classname.startswith(module + ".") else ""
         if not file:

@@ -253,6 +253,17 @@ class Rule(RuleFactory):
                 if p.name is not None and p.conv is not None}
 
     @property
+    def _trace(self) -> list[tuple[bool, str]]:
+        # Werkzeug's private parse trace, ``(is_variable, text or name)`` for the domain
+        # part, a ``(False, "|")`` separator, then the path; read by OpenAPI generators
+        # (flask-smorest) to list a rule's path variables in order.
+        def pieces(parts: list[_Part]) -> list[tuple[bool, str]]:
+            return [(True, p.name) if p.name is not None else (False, p.static or "")
+                    for p in parts]
+
+        return [*pieces(self._domain_parts), (False, "|"), *pieces(self._parts)]
+
+    @property
     def is_leaf(self) -> bool:
         """True when the rule does not end with a slash."""
         return not self.rule.endswith("/")
