@@ -182,3 +182,46 @@ def test_debug_files_key_error_and_form_data_redirect() -> None:
     assert "/things/" in message
     assert "Its rule ends with a slash" in message
     assert "307 or 308" in message
+
+
+def test_explain_template_loading_logs_every_loader(tmp_path: Any) -> None:
+    import logging
+
+    from jinja2 import TemplateNotFound
+
+    from stein import Blueprint, render_template
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text("app page")
+    (tmp_path / "shop" / "templates").mkdir(parents=True)
+    app = Stein("explain", root_path=str(tmp_path))
+    shop = Blueprint("shop", "explain.shop", root_path=str(tmp_path / "shop"),
+                     template_folder="templates")
+
+    @shop.route("/missing")
+    def missing() -> str:
+        return render_template("nothere.html")
+
+    app.register_blueprint(shop)
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    app.logger.addHandler(Keep())
+    app.logger.setLevel(logging.INFO)
+    app.config.update(EXPLAIN_TEMPLATE_LOADING=True, TESTING=True)
+    try:
+        with app.test_request_context():
+            assert render_template("page.html") == "app page"
+        assert "1: trying loader of application 'explain'" in records[0]
+        assert "2: trying loader of blueprint 'shop' (explain.shop)" in records[0]
+        assert "-> found (" in records[0]
+        with pytest.raises(TemplateNotFound):
+            app.test_client().get("/missing")
+        assert "Error: the template could not be found." in records[-1]
+        assert "belongs to the blueprint 'shop'" in records[-1]
+    finally:
+        app.logger.handlers.clear()
+        app.logger.setLevel(logging.NOTSET)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .ctx import _cv_request
 from .exceptions import RequestRedirect
 
 if TYPE_CHECKING:
@@ -116,27 +117,42 @@ def _describe_loader(loader: Any) -> Iterator[str]:
             yield f"{key}: {value!r}"
 
 
+def _describe_owner(owner: Any) -> str:
+    if hasattr(owner, "url_map"):  # the app
+        return f"application {owner.import_name!r}"
+    if hasattr(owner, "import_name"):
+        return f"blueprint {owner.name!r} ({owner.import_name})"
+    return repr(owner)
+
+
 def explain_template_loading_attempts(app: Any, template: str,
                                       attempts: Iterable[tuple[Any, Any, Any]]) -> None:
     """Log, on ``app.logger`` at INFO, where ``template`` was looked for: one entry per
     ``(loader, owner, result)`` attempt, ``owner`` being the app or a blueprint and
     ``result`` what the loader's ``get_source`` returned (None: not found there).
-    Called while ``EXPLAIN_TEMPLATE_LOADING`` is on.
+    Called for each template lookup while ``EXPLAIN_TEMPLATE_LOADING`` is on.
     """
     lines = [f"Locating template {template!r}:"]
     found = 0
     for number, (loader, owner, result) in enumerate(attempts, 1):
-        kind = "blueprint" if hasattr(owner, "import_name") and not hasattr(owner, "url_map") \
-            else "application"
-        lines.append(f"{number:5}: trying loader of {kind} {getattr(owner, 'name', owner)!r}")
+        lines.append(f"{number:5}: trying loader of {_describe_owner(owner)}")
         lines.extend(f"       {line}" for line in _describe_loader(loader))
         if result is None:
             lines.append("       -> no match")
         else:
             found += 1
             lines.append(f"       -> found ({result[1] or '<string>'!r})")
+    suspicious = found != 1
     if found == 0:
-        lines.append("Error: the template was not found.")
+        lines.append("Error: the template could not be found.")
     elif found > 1:
         lines.append("Warning: several loaders found the template; the first one wins.")
+    ctx = _cv_request.get(None)
+    blueprint = ctx.request.blueprint if ctx is not None else None
+    if suspicious and blueprint is not None:
+        lines.append(f"  The template was looked up from an endpoint that belongs to the "
+                     f"blueprint {blueprint!r}: is the template in that blueprint's "
+                     f"template folder, or the app's?")
+        lines.append("  See https://flask.palletsprojects.com/blueprints/#templates (Stein's "
+                     "blueprints find templates the same way).")
     app.logger.info("\n".join(lines))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import ctx as _ctx
 from .ctx import _cv_app, _cv_request
+from .debughelpers import explain_template_loading_attempts
 
 if TYPE_CHECKING:
     from .app import Stein
@@ -76,26 +77,46 @@ def DispatchingLoader(app: Stein) -> Any:  # noqa: N802 - reads like the class i
         def __init__(self, app: Stein) -> None:
             self.app = app
 
-        def _loaders(self) -> Iterator[Any]:
+        def _loaders(self) -> Iterator[tuple[Any, Any]]:
+            """``(owner, loader)``: the app's, then each blueprint's."""
             loader = self.app.jinja_loader
             if loader is not None:
-                yield loader
+                yield self.app, loader
             for bp in self.app.iter_blueprints():
                 loader = bp.jinja_loader
                 if loader is not None:
-                    yield loader
+                    yield bp, loader
 
         def get_source(self, environment: Any, template: str) -> Any:
-            for loader in self._loaders():
+            if self.app.config["EXPLAIN_TEMPLATE_LOADING"]:
+                return self._explained_source(environment, template)
+            for _owner, loader in self._loaders():
                 try:
                     return loader.get_source(environment, template)
                 except TemplateNotFound:
                     continue
             raise TemplateNotFound(template)
 
+        def _explained_source(self, environment: Any, template: str) -> Any:
+            # Ask every loader (not only up to the first match) and log what each said.
+            attempts = []
+            found = None
+            for owner, loader in self._loaders():
+                try:
+                    rv = loader.get_source(environment, template)
+                except TemplateNotFound:
+                    rv = None
+                attempts.append((loader, owner, rv))
+                if found is None:
+                    found = rv
+            explain_template_loading_attempts(self.app, template, attempts)
+            if found is None:
+                raise TemplateNotFound(template)
+            return found
+
         def list_templates(self) -> list[str]:
             result: set[str] = set()
-            for loader in self._loaders():
+            for _owner, loader in self._loaders():
                 result.update(loader.list_templates())
             return sorted(result)
 
