@@ -650,3 +650,28 @@ def test_big_form_body_to_a_view_that_never_reads_it(recording_app: Stein) -> No
 
     res = _asgi_upload(recording_app, _upload(1 << 20)[:-8], "/ignore")
     assert (res.status, res.text) == (200, "fine")
+
+
+# -- docs/security.md points at tests that exist ------------------------------------------------
+
+
+def test_security_checklist_names_tests_that_exist() -> None:
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs" / "security.md").read_text()
+    checked = 0
+    for row in (line for line in text.splitlines() if line.startswith("| ✅")):
+        current: Path | None = None
+        for ref in re.findall(r"`((?:tests|examples|bench)/[\w/.]+|)(?:::(\w+))?`", row):
+            path, name = ref
+            if path:
+                current = root / path
+                assert current.exists(), f"{path} in docs/security.md does not exist"
+            if name:
+                assert current is not None, row
+                assert re.search(rf"^\s*(?:async )?def {name}\b", current.read_text(), re.M), \
+                    f"{current.name}::{name} in docs/security.md does not exist"
+                checked += 1
+    assert checked > 40
