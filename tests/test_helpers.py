@@ -225,3 +225,25 @@ def test_explain_template_loading_logs_every_loader(tmp_path: Any) -> None:
     finally:
         app.logger.handlers.clear()
         app.logger.setLevel(logging.NOTSET)
+
+
+def test_debug_mode_refuses_a_redirect_that_drops_form_data(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from stein.exceptions import RequestRedirect
+
+    app = Stein("redir")
+    app.config.update(DEBUG=True, TESTING=True)
+
+    @app.route("/user/", methods=["GET", "POST"])
+    def user() -> str:
+        return request.form["status"]
+
+    client = app.test_client()
+    # 308, the default, keeps the method and body.
+    assert client.post("/user", data={"status": "ok"}, follow_redirects=True).text == "ok"
+    monkeypatch.setattr(RequestRedirect, "code", 301)
+    with pytest.raises(FormDataRoutingRedirect, match="canonical URL 'http://localhost/user/'"):
+        client.post("/user", data={"status": "lost"})
+    assert client.get("/user").status_code == 301  # GET loses nothing: redirected
+    app.debug = False
+    assert client.post("/user", data={"status": "lost"}).status_code == 301

@@ -670,6 +670,12 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
             from urllib.parse import quote
 
             exc.new_url = request.script_root + quote(exc.new_url) + (f"?{qs}" if qs else "")
+        if (isinstance(exc, RequestRedirect) and exc.code not in (307, 308) and self.debug
+                and request.method not in ("GET", "HEAD", "OPTIONS")):
+            # A browser repeats a 301/302 as GET without the body: say so while developing.
+            from .debughelpers import FormDataRoutingRedirect
+
+            raise FormDataRoutingRedirect(request)
         raise exc  # type: ignore[misc]
 
     def dispatch_request(self) -> Any:

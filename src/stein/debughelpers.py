@@ -66,12 +66,13 @@ class FormDataRoutingRedirect(AssertionError):
         exc = request.routing_exception
         if not isinstance(exc, RequestRedirect):
             raise TypeError("FormDataRoutingRedirect needs a request with a routing redirect.")
+        new_url = exc.new_url
+        if new_url.startswith("/"):
+            new_url = request.host_url.rstrip("/") + new_url
         msg = (f"The {request.method} request to {request.url!r} was redirected by routing "
-               f"to the canonical URL {exc.new_url!r}.")
-        target = exc.new_url.partition("?")[0]
-        # Routing gives the path alone or the full URL, depending on where it was raised.
-        if target in (f"{request.base_url}/", f"{request.script_root}{request.path}/",
-                      f"{request.path}/"):
+               f"to the canonical URL {new_url!r}.")
+        target = new_url.partition("?")[0]
+        if target == f"{request.base_url}/":
             msg += (" Its rule ends with a slash, and the URL was requested without one, so "
                     "Stein redirects to the URL with the slash.")
         msg += (" Browsers repeat such a redirect as GET and drop the form data: send the "
