@@ -247,3 +247,28 @@ def test_debug_mode_refuses_a_redirect_that_drops_form_data(
     assert client.get("/user").status_code == 301  # GET loses nothing: redirected
     app.debug = False
     assert client.post("/user", data={"status": "lost"}).status_code == 301
+
+
+def test_debug_mode_explains_a_file_sent_without_multipart() -> None:
+    app = Stein("enctype")
+    app.config.update(DEBUG=True)
+
+    @app.post("/upload")
+    def upload() -> str:
+        return request.files["photo"].filename or ""
+
+    @app.post("/query")
+    def query() -> str:
+        return request.args["photo"]  # a missing query value: not about files
+
+    client = app.test_client()
+    with pytest.raises(DebugFilesKeyError) as info:
+        client.post("/upload", data={"photo": "cat.jpg"})
+    assert "This was submitted: 'cat.jpg'" in str(info.value)
+    assert isinstance(info.value, KeyError)
+    from stein.exceptions import BadRequestKeyError
+
+    with pytest.raises(BadRequestKeyError):
+        client.post("/query", data={"photo": "cat.jpg"})
+    app.debug = False
+    assert client.post("/upload", data={"photo": "cat.jpg"}).status_code == 400

@@ -96,6 +96,8 @@ class ErrorHandlingMixin:
                 self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]):
             # Name the missing key in the page, for the developer only.
             e.show_exception = True
+            if self.debug:
+                e = _explain_missing_file(e)
         if isinstance(e, HTTPException) and not self.trap_http_exception(e):
             return self.handle_http_exception(e)
         handler = self._find_error_handler(e, _cv_request.get().request.blueprints)
@@ -135,3 +137,32 @@ class ErrorHandlingMixin:
         """Whether teardown functions get ``None`` instead of ``error`` (override to hide
         an expected error from them; never, by default)."""
         return False
+
+
+def _explain_missing_file(e: BadRequestKeyError) -> Exception:
+    """In debug mode: ``request.files[key]`` failed while ``key`` came as a form field of
+    a request that is not ``multipart/form-data``, so the form lacks its ``enctype``. Say
+    that (:class:`~stein.debughelpers.DebugFilesKeyError`) instead of a bare 400."""
+    ctx = _cv_request.get(None)
+    key = e.args[0] if e.args else None
+    if ctx is None or not isinstance(key, str):
+        return e
+    request = ctx.request
+    if (request.mimetype == "multipart/form-data" or key not in request.form
+            or key in request.files or not _raised_by(e, request.files)):
+        return e
+    from .debughelpers import DebugFilesKeyError
+
+    explained = DebugFilesKeyError(request, key)
+    explained.__cause__ = e
+    return explained
+
+
+def _raised_by(e: BaseException, obj: object) -> bool:
+    # The lookup that failed is a method of ``obj`` (not request.args[key], say).
+    tb = e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_locals.get("self") is obj:
+            return True
+        tb = tb.tb_next
+    return False
