@@ -252,9 +252,11 @@ class _Handler(socketserver.StreamRequestHandler):
         except _BadRequest as e:
             self._send_error(e.code, e.message)
             return False
-        # The body: all of it within body_timeout, and no wait for more of it longer than
-        # request_timeout (a client that stalls is not waited for as long as a slow one).
-        self.reader.limit(self.server.body_timeout, self.server.request_timeout)
+        if body.remaining:
+            # The body: all of it within body_timeout, and no wait for more of it longer
+            # than request_timeout (a client that stalls is not waited for as long as a
+            # slow one). No body (most requests): no deadline to set.
+            self.reader.limit(self.server.body_timeout, self.server.request_timeout)
         if environ.get("HTTP_EXPECT", "").lower() == "100-continue" and body.remaining:
             self.wfile.write(f"{version} 100 Continue\r\n\r\n".encode("latin-1"))
         response = _Response(self, environ, version, keep_alive)
