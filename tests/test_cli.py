@@ -820,3 +820,12 @@ def test_app_run_at_import_does_not_block_the_command(project: Any,
     del os.environ["STEIN_RUN_FROM_CLI"]
     Stein("direct").run(port=5001)
     assert calls and calls[0][:2] == ("127.0.0.1", 5001)
+
+
+def test_version_under_compat_names_the_flask_api(project: Any, compat_off_after: None) -> None:
+    from stein.compat._names import FLASK_VERSION, WERKZEUG_VERSION
+
+    result = run("--compat", "--version")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == (
+        f"stein.compat: the API of Flask {FLASK_VERSION} and Werkzeug {WERKZEUG_VERSION}")
