@@ -216,7 +216,7 @@ def test_cookie_at_max_size_no_warning() -> None:
 def test_cookie_one_past_max_size_warns() -> None:
     overhead = _cookie_len("")
     r = Response()
-    with pytest.warns(UserWarning, match="cookie is 4094 bytes, over the 4093 bytes browsers keep"):
+    with pytest.warns(UserWarning, match="cookie is 4094 bytes, over the 4093 bytes browsers"):
         r.set_cookie("c", "v" * (4094 - overhead))
 
 

@@ -328,7 +328,7 @@ def test_form_access_without_multipart(client, app: Stein) -> None:  # type: ign
 def test_test_client_quotes_names(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
     rv = client.post("/up", data={'we"ird': (io.BytesIO(b"d"), 'a "quoted"\nname.txt')})
     assert rv.get_json()["files"] == {
-        "we%22ird": [["a %22quoted%22%0Aname.txt", "application/octet-stream", "d"]]}
+        "we%22ird": [["a %22quoted%22%0Aname.txt", "text/plain", "d"]]}
 
 
 def test_utf8_filename(client) -> None:  # type: ignore[no-untyped-def]

@@ -219,6 +219,18 @@ def _authorization_header(auth: Any) -> str:
     return f"{scheme.title()} {params}"
 
 
+def _remaining(stream: IO[bytes]) -> int | None:
+    """How many bytes a seekable stream holds from where it is; ``None`` if unknown."""
+    try:
+        start = stream.tell()
+        stream.seek(0, 2)
+        end = stream.tell()
+        stream.seek(start)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return end - start
+
+
 def _is_app(obj: Any) -> bool:
     return hasattr(obj, "wsgi_app") and hasattr(obj, "config")
 
@@ -292,7 +304,13 @@ class EnvironBuilder:
                 url_scheme = app.config.get("PREFERRED_URL_SCHEME") or "http"
             url = urlsplit(path)
             base_url = f"{url.scheme or url_scheme}://{url.netloc or host}/{root.lstrip('/')}"
-            path = url.path + (f"?{url.query}" if url.query else "")
+            path = url.path
+            root = root.rstrip("/")
+            if root and path.startswith(root + "/"):
+                # A path given with the application root in it: the root is SCRIPT_NAME,
+                # not part of the route (Flask would request /root/root/...).
+                path = path[len(root):]
+            path += f"?{url.query}" if url.query else ""
         return (path, base_url, *args), kwargs
 
     def _setup(
@@ -611,10 +629,10 @@ class EnvironBuilder:
         mimetype = self.mimetype
         content_type = self.content_type
         if input_stream is not None:
-            start = input_stream.tell()
-            input_stream.seek(0, 2)
-            content_length = input_stream.tell() - start
-            input_stream.seek(start)
+            # The stream's length, unless the request says its own (a test of a short
+            # body gives a larger Content-Length; a chunked one gives none).
+            if content_length is None and not self._chunked():
+                content_length = _remaining(input_stream)
         elif mimetype == "multipart/form-data":
             values = MultiDict(self.form.items(multi=True))
             for k, f in self.files.items(multi=True):
@@ -669,6 +687,9 @@ class EnvironBuilder:
         if self.environ_overrides:
             env.update(self.environ_overrides)
         return env
+
+    def _chunked(self) -> bool:
+        return "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
 
     def get_request(self, cls: type[Request] | None = None) -> Request:
         """A request object for this environ (``cls``, else :attr:`request_class`, else

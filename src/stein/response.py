@@ -53,6 +53,35 @@ def _content_type_for(mimetype: str) -> str:
 _content_types: dict[str, str] = {}
 
 
+class _MaxCookieSize:
+    """``Response.max_cookie_size``: the size over which ``set_cookie`` warns that browsers
+    may drop a cookie. On an instance it is the active app's ``MAX_COOKIE_SIZE`` (else
+    4093 bytes; ``0`` turns the check off) unless the instance was given its own value;
+    on the class it is the 4093 default. A subclass may replace it with a plain number.
+
+    >>> Response().max_cookie_size
+    4093
+    """
+
+    default = 4093
+
+    def __get__(self, obj: Any, owner: Any = None) -> int:
+        if obj is None:
+            return self.default
+        v = obj._own_max_cookie_size
+        if v is not None:
+            return v  # type: ignore[no-any-return]
+        from .ctx import _cv_app  # the one seam to the app's config, read when a cookie is set
+
+        actx = _cv_app.get(None)
+        if actx is not None:
+            return actx.app.config.get("MAX_COOKIE_SIZE", self.default)  # type: ignore[no-any-return]
+        return self.default
+
+    def __set__(self, obj: Any, value: int) -> None:
+        obj._own_max_cookie_size = value
+
+
 class Response:
     """An HTTP response: body, status and headers, and a WSGI application of its own.
 
@@ -63,7 +92,6 @@ class Response:
     default_mimetype: str | None = "text/html"
     charset = "utf-8"
     automatically_set_content_length = True
-    max_cookie_size = 4093
     direct_passthrough = False
     # Headers that a streamed response must not get computed for it.
     _on_close: list[Callable[[], Any]] | None = None
@@ -522,22 +550,18 @@ class Response:
         header = dump_cookie(key, value, max_age, expires, path, domain, secure, httponly,
                              samesite, partitioned)
         limit = self.max_cookie_size
-        if limit == 4093:
-            # The class default defers to the app's MAX_COOKIE_SIZE when an app is active.
-            from .ctx import _cv_app
-
-            actx = _cv_app.get(None)
-            if actx is not None:
-                limit = actx.app.config.get("MAX_COOKIE_SIZE", limit)
         if limit and len(header) > limit:
             import warnings
 
             warnings.warn(
-                f"The {key!r} cookie is {len(header)} bytes, over the {limit}"
-                " bytes browsers keep; it may be dropped.",
+                f"The {key!r} cookie is {len(header)} bytes, over the {limit} bytes browsers"
+                " keep (MAX_COOKIE_SIZE): the cookie is too large and may be dropped.",
                 stacklevel=2,
             )
         self.headers._list.append(("Set-Cookie", header))
+
+    max_cookie_size = _MaxCookieSize()
+    _own_max_cookie_size: int | None = None
 
     def delete_cookie(self, key: str, path: str | None = "/", domain: str | None = None,
                       secure: bool = False, httponly: bool = False, samesite: str | None = None,
@@ -670,6 +694,31 @@ class Response:
                     body.close()
         rv = cls(body, captured.get("status", "200 OK"), captured.get("headers", []))
         return rv
+
+
+class _AssignableHeaders:
+    """``response.headers = {...}`` (or a list of pairs) stored as :class:`Headers`, as
+    Werkzeug allows. Only a setter: reading ``response.headers`` stays a plain attribute
+    read. Installed on :class:`Response` by :func:`allow_headers_assignment`, which
+    ``stein.compat.install()`` calls; without it Stein's hot path has no descriptor.
+    """
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__["headers"] = value if isinstance(value, Headers) else Headers(value)
+
+
+def allow_headers_assignment(on: bool = True) -> None:
+    """Let ``response.headers = mapping_or_pairs`` convert the value to :class:`Headers`.
+
+    >>> allow_headers_assignment()
+    >>> r = Response("hi"); r.headers = {"X-A": "1"}; r.headers.get("x-a")
+    '1'
+    >>> allow_headers_assignment(False)
+    """
+    if on:
+        Response.headers = _AssignableHeaders()  # type: ignore[assignment,misc]
+    elif isinstance(Response.__dict__.get("headers"), _AssignableHeaders):
+        del Response.headers
 
 
 def _iter_async(body: Any, run: Callable[[Any], Any]) -> Iterator[Any]:

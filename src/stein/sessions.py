@@ -430,11 +430,7 @@ def _plain_response(response: Response, header: str) -> bool:
     method, and a header within the cookie size limit (over it, set_cookie warns)."""
     if type(response).set_cookie is not Response.set_cookie:
         return False
-    limit = response.max_cookie_size
-    if limit == 4093:  # the limit set_cookie applies: the active app's MAX_COOKIE_SIZE
-        actx = _cv_app.get(None)
-        if actx is not None:
-            limit = actx.app.config.get("MAX_COOKIE_SIZE", limit)
+    limit = response.max_cookie_size  # the active app's MAX_COOKIE_SIZE, as set_cookie uses
     return not limit or len(header) <= limit
 
 

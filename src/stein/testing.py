@@ -42,9 +42,26 @@ __all__ = [
     "create_environ", "encode_multipart", "run_wsgi_app", "stream_encode_multipart",
 ]
 
+STEIN_USER_AGENT = "Stein/test"
 #: The ``User-Agent`` the app's test client sends (``client.environ_base`` changes it).
 #: Under :mod:`stein.compat` it is Werkzeug's, as Flask's client sends.
-DEFAULT_USER_AGENT = "Stein/test"
+DEFAULT_USER_AGENT = STEIN_USER_AGENT
+
+
+def werkzeug_user_agent(default_version: str) -> str:
+    """``Werkzeug/<version>``, what Flask's test client sends: the installed Werkzeug's
+    version when there is one (Flask reads it so), else ``default_version``.
+
+    >>> werkzeug_user_agent("3.1.3").startswith("Werkzeug/")
+    True
+    """
+    import importlib.metadata
+
+    try:
+        version = importlib.metadata.version("werkzeug")
+    except importlib.metadata.PackageNotFoundError:
+        version = default_version
+    return f"Werkzeug/{version}"
 
 _REDIRECTS = frozenset((301, 302, 303, 305, 307, 308))
 # A chain of distinct redirects longer than this is a bug in the app, as browsers judge it.

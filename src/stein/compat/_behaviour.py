@@ -21,6 +21,12 @@ def enable() -> None:
 
     ctx.G_REPR_PACKAGE = "flask"
     ctx.UNBOUND_PROXY_REPR = "<LocalProxy unbound>"
+    # The test client's User-Agent is Werkzeug's; response.headers = {...} is allowed.
+    from .. import response, testing
+    from ._names import WERKZEUG_VERSION
+
+    testing.DEFAULT_USER_AGENT = testing.werkzeug_user_agent(WERKZEUG_VERSION)
+    response.allow_headers_assignment(True)
 
 
 def disable() -> None:
@@ -33,3 +39,7 @@ def disable() -> None:
 
     ctx.G_REPR_PACKAGE = "stein"
     ctx.UNBOUND_PROXY_REPR = "<unbound proxy {name}>"
+    from .. import response, testing
+
+    testing.DEFAULT_USER_AGENT = testing.STEIN_USER_AGENT
+    response.allow_headers_assignment(False)
