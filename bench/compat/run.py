@@ -197,8 +197,10 @@ def run_suite(suite: Suite, src: Path, side: str, venv: Path,
         env["STEIN_COMPAT"] = "1"
         if stein_src is not None:
             env["PYTHONPATH"] = str(stein_src)
+    # The cache plugin stays on (pytest-xprocess keeps its server state there); it writes
+    # inside the fresh work tree. addopts is cleared: coverage options need pytest-cov.
     cmd = [str(venv / "bin" / "python"), "-m", "pytest", *suite.paths, "-q",
-           "-p", "no:cacheprovider", "-o", "addopts=", f"--junitxml={report}",
+           "-o", "addopts=", f"--junitxml={report}",
            "-o", "junit_family=xunit1", *suite.pytest_args]
     log(f"running {suite.name} {suite.version} on {side}")
     with open(work / "pytest.log", "w") as out:
