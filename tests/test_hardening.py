@@ -675,3 +675,18 @@ def test_security_checklist_names_tests_that_exist() -> None:
                     f"{current.name}::{name} in docs/security.md does not exist"
                 checked += 1
     assert checked > 40
+
+
+@pytest.mark.parametrize("length", [b"\xb2", b"\xb9\xb2", b"1\xb2"])
+def test_unicode_digit_content_length_under_asgi_is_400(length: bytes) -> None:
+    app = Stein("hardening_cl")
+
+    @app.post("/")
+    async def view() -> str:
+        return repr(request.get_data())
+
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    res = asgi(app, "/", method="POST", body=b"abc",
+               headers=[(b"host", b"t"), (b"content-length", length)])
+    assert res.status == 400
+    assert "Content-Length" in res.text

@@ -191,7 +191,7 @@ def _join_repeated(environ: dict[str, Any], headers: list[Any]) -> None:
 async def _preread(environ: dict[str, Any], receive: Receive, limit: int | None) -> None:
     """Read the whole body into the environ, stopping one byte past ``limit``."""
     cl = environ.get("CONTENT_LENGTH")
-    if cl and limit is not None and cl.isdigit() and int(cl) > limit:
+    if cl and limit is not None and cl.isdigit() and cl.isascii() and int(cl) > limit:
         return  # Request.stream answers 413 from the header alone; nothing is read.
     chunks: list[bytes] = []
     total = 0
