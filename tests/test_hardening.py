@@ -333,15 +333,21 @@ def test_slow_head_gets_408_once_the_head_deadline_passes() -> None:
     assert 0.9 < took < 3.0
 
 
-def test_slow_body_gets_408_once_the_body_deadline_passes() -> None:
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_slow_body_gets_408_once_the_body_deadline_passes(chunked: bool) -> None:
     # The head at once, then the body one byte every 0.4 s: each byte well within the 1 s
     # wait for more, but the whole body is not there when the 1.2 s body deadline passes.
-    head = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+    if chunked:
+        head = CHUNKED
+        body = b"64\r\n" + b"b" * 100 + b"\r\n0\r\n\r\n"
+    else:
+        head = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+        body = b"b" * 100
     with dev_server(_echo_app(), request_timeout=1.0, body_timeout=1.2) as port:
         start = time.monotonic()
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(head)
-            got, took = _trickle_on(s, b"b" * 100, 0.4, 6.0)
+            got, took = _trickle_on(s, body, 0.4, 6.0)
         took = time.monotonic() - start
     assert status_of(got) == 408, got[:300]
     assert b"The client took too long to send the request body." in got
