@@ -417,16 +417,16 @@ def test_register_error_handler_and_validation(app, client):
         return "bad request handled", 400
 
     app.register_error_handler(BadRequest, handler)
+    with pytest.raises(ValueError):
+        app.register_error_handler(999, handler)
+    with pytest.raises(TypeError):
+        app.register_error_handler(NotFound(), handler)
 
     @app.route("/")
     def index():
         raise BadRequest()
 
     assert client.get("/").text == "bad request handled"
-    with pytest.raises(ValueError):
-        app.register_error_handler(999, handler)
-    with pytest.raises(TypeError):
-        app.register_error_handler(NotFound(), handler)
 
 
 def test_unhandled_exception_500_or_propagate(app):
@@ -809,3 +809,117 @@ def test_signals_sent_under_asgi_in_the_same_order(app):
     finally:
         for signal, receiver in receivers.items():
             signal.disconnect(receiver)
+
+
+# -- setup and identity (Flask 3 behaviour) ------------------------------------------
+
+
+def test_setup_methods_raise_after_the_first_request(app, client):
+    from stein import Blueprint
+
+    app.route("/")(lambda: "ok")
+    bp = Blueprint("late", __name__)
+    assert client.get("/").text == "ok"
+    for register in (lambda: app.add_url_rule("/foo", endpoint="late"),
+                     lambda: app.before_request(lambda: None),
+                     lambda: app.errorhandler(404)(lambda e: "x"),
+                     lambda: app.teardown_appcontext(lambda e: None),
+                     lambda: app.add_template_filter(str.upper),
+                     lambda: app.register_blueprint(bp)):
+        with pytest.raises(AssertionError, match="setup method '\\w+'.*already handled"):
+            register()
+    # A blueprint is closed for changes once registered.
+    fresh = Stein(__name__)
+    parent = Blueprint("parent", __name__)
+    fresh.register_blueprint(parent)
+    with pytest.raises(AssertionError, match="setup method 'add_url_rule'.*'parent'"):
+        parent.route("/x")(lambda: "x")
+
+
+def test_config_attributes_set_in_a_subclass_body():
+    class MyApp(Stein):
+        secret_key = "a-class-level-secret-key-long-enough-to-sign"
+        testing = True
+
+    app = MyApp(__name__)
+    assert app.config["SECRET_KEY"] == app.secret_key == "a-class-level-secret-key-long-enough-to-sign"
+    assert app.testing is True and app.config["TESTING"] is True
+    # Still one value: setting the attribute updates the config.
+    app.secret_key = "another-secret-key-that-is-long-enough-too"
+    assert app.config["SECRET_KEY"] == "another-secret-key-that-is-long-enough-too"
+
+    @app.route("/set")
+    def set_it():
+        from stein import session
+
+        session["n"] = 1
+        return "set"
+
+    assert "session=" in app.test_client().get("/set").headers["Set-Cookie"]
+    assert Stein(__name__).config["SECRET_KEY"] is None
+
+
+def test_app_is_freed_without_the_garbage_collector():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        app = Stein(__name__)
+        assert app.view_functions["static"]
+        ref = weakref.ref(app)
+        del app
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+def test_run_keeps_an_explicit_port_zero(app, monkeypatch):
+    import stein.serving
+
+    seen: list[tuple[str, int]] = []
+    monkeypatch.setattr(stein.serving, "run_simple", lambda h, p, *a, **k: seen.append((h, p)))
+    app.config["SERVER_NAME"] = "localhost:8080"
+    app.run("localhost", 0)
+    app.run()
+    assert seen == [("localhost", 0), ("localhost", 8080)]
+
+
+def test_should_ignore_error_hides_the_error_from_teardown(client):
+    class Quiet(Stein):
+        def should_ignore_error(self, error):
+            return isinstance(error, LookupError)
+
+    seen: list[object] = []
+    for cls in (Stein, Quiet):
+        app = cls(__name__)
+        app.teardown_request(seen.append)
+
+        @app.route("/")
+        def boom():
+            raise LookupError("expected")
+
+        assert app.test_client().get("/").status_code == 500
+    assert isinstance(seen[0], LookupError) and seen[1] is None
+
+
+def test_make_aborter_uses_aborter_class():
+    from stein.exceptions import Aborter
+
+    class MyAborter(Aborter):
+        pass
+
+    class MyApp(Stein):
+        aborter_class = MyAborter
+
+    assert isinstance(MyApp(__name__).aborter, MyAborter)
+
+
+def test_subdomain_matching_refuses_hosts_outside_server_name():
+    app = Stein(__name__, subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.test:3000"
+    app.route("/")(lambda: ("", 204))
+    c = app.test_client()
+    assert c.get("/", "http://example.test:3000/").status_code == 204
+    assert c.get("/", "http://127.0.0.1:3000/").status_code == 404
+    assert c.get("/", "http://www.example.test:3000/").status_code == 404

@@ -288,13 +288,15 @@ def test_nested_registered_with_options(app: Stein, client) -> None:  # type: ig
         return request.endpoint
 
     parent.register_blueprint(child, url_prefix="/kid", name="kid")
-    app.register_blueprint(parent, url_prefix="/up")
-    assert client.get("/up/kid/x").text == "p.kid.x"
     with pytest.raises(ValueError, match="Cannot register a blueprint on itself"):
         parent.register_blueprint(parent)
+    app.register_blueprint(parent, url_prefix="/up")
+    assert client.get("/up/kid/x").text == "p.kid.x"
 
 
-def test_subdomain(app: Stein) -> None:
+def test_subdomain() -> None:
+    # Subdomains are matched under SERVER_NAME only with subdomain_matching (Flask 3.1).
+    app = Stein(__name__, subdomain_matching=True)
     app.config["SERVER_NAME"] = "example.test"
     bp = Blueprint("api", __name__, subdomain="api")
 
@@ -310,6 +312,13 @@ def test_subdomain(app: Stein) -> None:
     client = app.test_client()
     assert client.get("/", base_url="http://api.example.test/").text == "api root"
     assert client.get("/", base_url="http://example.test/").text == "main"
+    assert client.get("/", base_url="http://other.example.test/").status_code == 404
+    assert client.get("/", base_url="http://elsewhere.test/").status_code == 404
+    # Without subdomain_matching, SERVER_NAME does not restrict the host.
+    plain = Stein(__name__)
+    plain.config["SERVER_NAME"] = "example.test"
+    plain.route("/")(lambda: "any host")
+    assert plain.test_client().get("/", base_url="http://elsewhere.test/").text == "any host"
     with app.app_context():
         assert url_for("api.index") == "http://api.example.test/"
 

@@ -119,7 +119,7 @@ def test_errors_redirects_and_405_match_the_full_path() -> None:
     assert _call(fast, "/dir", "GET")[0].startswith("308")
 
 
-def test_hooks_sessions_and_after_this_request_see_a_response_object() -> None:
+def _hooks_app(stamp: bool) -> Stein:
     app = Stein(__name__)
     app.secret_key = "a-test-secret-key-that-is-long-enough"
 
@@ -137,18 +137,25 @@ def test_hooks_sessions_and_after_this_request_see_a_response_object() -> None:
 
         return "a"
 
+    if stamp:
+        @app.after_request
+        def stamp_it(resp: Any) -> Any:
+            resp.headers["X-Stamp"] = "1"
+            return resp
+
+    return app
+
+
+def test_hooks_sessions_and_after_this_request_see_a_response_object() -> None:
+    app = _hooks_app(stamp=False)
     status, headers, body = _call(app, "/s")
     assert body == b"s" and any(k == "Set-Cookie" and v.startswith("session=") for k, v in headers)
     assert ("Vary", "Cookie") in headers
     status, headers, body = _call(app, "/a")
     assert ("X-Later", "yes") in headers and body == b"a"
-
-    @app.after_request
-    def stamp(resp: Any) -> Any:
-        resp.headers["X-Stamp"] = "1"
-        return resp
-
-    assert ("X-Stamp", "1") in _call(app, "/a")[1]
+    # An after_request hook sees (and changes) the str answer's Response; hooks are
+    # registered before the first request (later, registration raises).
+    assert ("X-Stamp", "1") in _call(_hooks_app(stamp=True), "/a")[1]
 
 
 def test_response_class_and_json_provider_overrides_are_honoured() -> None:

@@ -279,12 +279,12 @@ def test_method_shortcuts(app, client):
     def d():
         return "delete"
 
+    with pytest.raises(TypeError, match="methods"):
+        app.route("/bad", methods="GET")(lambda: "")
     assert client.get("/m").text == "get"
     assert client.post("/m").text == "post"
     assert client.patch("/m").text == "patch"
     assert client.delete("/m").text == "delete"
-    with pytest.raises(TypeError, match="methods"):
-        app.route("/bad", methods="GET")(lambda: "")
 
 
 def test_405_for_dynamic_rule(app, client):

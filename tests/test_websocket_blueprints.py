@@ -75,6 +75,7 @@ def test_plain_http_gets_426_under_wsgi_and_asgi(app: Stein) -> None:
 
 
 def test_subdomain_applies(app: Stein) -> None:
+    app.subdomain_matching = True  # subdomains count under SERVER_NAME only with this
     app.config["SERVER_NAME"] = "example.test"
     app.register_blueprint(_chat_blueprint(subdomain="live"))
 

@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 import types
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from functools import partial as _partial
@@ -29,8 +30,9 @@ from .exceptions import (
 from .helpers import env_name, get_debug_flag
 from .instance import instance_path_for
 from .json import DefaultJSONProvider, JSONProvider
+from .matching import RequestMatchingMixin
 from .routing import Map, Rule
-from .scaffold import Scaffold, _endpoint_from_view_func
+from .scaffold import Scaffold, _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import TemplatingMixin
 from .urls import URLBuildingMixin
@@ -87,7 +89,8 @@ def _run_coroutine(coro: Any) -> Any:
     return loop.run_until_complete(coro)
 
 
-class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMixin, Scaffold):
+class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, TemplatingMixin,
+            URLBuildingMixin, Scaffold):
     """The application: a WSGI callable (``app(environ, start_response)``) that holds the
     routes, hooks, error handlers and config.
 
@@ -172,7 +175,9 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
             raise ValueError("If an instance path is provided it must be absolute.")
         self.instance_path = instance_path
         self.config = self.make_config(instance_relative_config)
-        self.aborter = self.aborter_class()
+        if self._class_config:
+            self.config.update(self._class_config)
+        self.aborter = self.make_aborter()
         self.json: JSONProvider = self.json_provider_class(self)
         self.url_build_error_handlers: list[Callable[..., Any]] = []
         self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
@@ -195,12 +200,14 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
         self._template_tests: dict[str, Callable[..., Any]] = {}
         self._cli: Any = None
         if self.has_static_folder:
+            self_ref = weakref.ref(self)
             assert bool(static_host) == host_matching, (
                 "Invalid static_host/host_matching combination"
             )
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>", endpoint="static", host=static_host,
-                view_func=lambda **kw: self.send_static_file(**kw),
+                # A weak reference: the app must not keep itself alive through its view.
+                view_func=lambda **kw: self_ref().send_static_file(**kw),  # type: ignore[union-attr]
             )
 
     # -- identity and config -----------------------------------------------------------
@@ -219,6 +226,10 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
         """The instance folder when none is given: ``instance`` beside the project's code,
         or ``<prefix>/var/<name>-instance`` once installed (see :mod:`stein.instance`)."""
         return instance_path_for(self.import_name, self.name, self.root_path)
+
+    def make_aborter(self) -> Aborter:
+        """The :class:`~stein.exceptions.Aborter` behind ``abort()`` (``aborter_class()``)."""
+        return self.aborter_class()
 
     def make_config(self, instance_relative: bool = False) -> Config:
         """The app's :class:`Config`, filled with ``default_config`` (``STEIN_DEBUG`` sets ``DEBUG``)."""
@@ -270,6 +281,14 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
 
     # -- registration ------------------------------------------------------------------
 
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the application: it"
+                " has already handled a request, so the change would reach only some"
+                " requests. Register routes, hooks and blueprints before serving.")
+
+    @setupmethod
     def add_url_rule(self, rule: str, endpoint: str | None = None,
                      view_func: Callable[..., Any] | None = None,
                      provide_automatic_options: bool | None = None, **options: Any) -> None:
@@ -304,11 +323,13 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
                 )
             self.view_functions[endpoint] = view_func
 
+    @setupmethod
     def teardown_appcontext(self, f: F) -> F:
         """Run ``f(exc)`` when the app context ends (after every request, too)."""
         self.teardown_appcontext_funcs.append(f)
         return f
 
+    @setupmethod
     def shell_context_processor(self, f: F) -> F:
         """``f()`` returns a dict of names for ``stein shell``."""
         self.shell_context_processors.append(f)
@@ -323,6 +344,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
             rv.update(processor())
         return rv
 
+    @setupmethod
     def register_blueprint(self, blueprint: Any, **options: Any) -> None:
         """Register a :class:`~stein.Blueprint`; options override the blueprint's own
         (``url_prefix``, ``subdomain``, ``url_defaults``, ``name``)."""
@@ -389,8 +411,21 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
     # takes those steps as methods (see _dispatch_plain).
     _plain_dispatch = True
 
+    # Values a subclass gave attributes that forward to the config (``secret_key = "..."``
+    # in the class body): each instance's config starts with them.
+    _class_config: dict[str, Any] = {}
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        class_config = dict(cls._class_config)
+        for name, value in list(cls.__dict__.items()):
+            forward = getattr(Stein, name, None)
+            if isinstance(forward, ConfigAttribute) and not isinstance(value, ConfigAttribute):
+                # Put the descriptor back in charge so that ``app.secret_key`` and
+                # ``app.config["SECRET_KEY"]`` stay one value.
+                class_config[forward.__name__] = value
+                delattr(cls, name)
+        cls._class_config = class_config
         cls._plain_dispatch = all(
             getattr(cls, name) is getattr(Stein, name)
             for name in ("full_dispatch_request", "preprocess_request", "dispatch_request",
@@ -422,6 +457,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
             handle = _load_asgi()
         return handle(self, scope, receive, send)
 
+    @setupmethod
     def on_startup(self, f: F) -> F:
         """Run ``f()`` (sync or async) once before serving: at ASGI lifespan startup, or
         on the first request under WSGI."""
@@ -429,6 +465,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
         self._startup_pending = True
         return f
 
+    @setupmethod
     def on_shutdown(self, f: F) -> F:
         """Run ``f()`` (sync or async) when serving ends: at ASGI lifespan shutdown, or at
         interpreter exit under WSGI (only if startup ran)."""
@@ -454,44 +491,10 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
 
         return ASGITestClient(self, **kwargs)
 
-    def _match_request(self, request: Request) -> None:
-        try:
-            trusted = self.config["TRUSTED_HOSTS"]
-            if trusted is not None:
-                # A Host outside TRUSTED_HOSTS raises BadHost (400) here, before routing.
-                request.trusted_hosts = trusted
-                request.host  # noqa: B018
-            url_map = self.url_map
-            domain = self._domain_for(request) if url_map._plain is None else ""
-            if domain == "<invalid>":
-                # A host outside SERVER_NAME must not reach a "<sub>" rule.
-                from .exceptions import NotFound
-
-                raise NotFound()
-            rule, args = url_map.match(request.path, request.method, domain)
-            request.url_rule = rule
-            request.view_args = args
-        except HTTPException as e:
-            request.routing_exception = e
-
-    def _domain_for(self, request: Request) -> str:
-        host = request.host.lower()
-        if self.url_map.host_matching:
-            return host
-        server_name = self.config["SERVER_NAME"]
-        if not server_name:
-            return ""
-        server_name = server_name.lower()
-        if ":" not in server_name and ":" in host:
-            host = host.rsplit(":", 1)[0]
-        if host == server_name:
-            return ""
-        if host.endswith("." + server_name):
-            return host[: -len(server_name) - 1]
-        return "<invalid>"
-
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Handle one request: route, hooks, view, response, teardown."""
+        if not self._got_first_request:
+            self._got_first_request = True
         request = self.request_class(environ)
         ctx = RequestContext(self, environ, request)
         app_ctx = _cv_app.get(None)
@@ -507,7 +510,8 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
         deferred = False
         try:
             url_map = self.url_map
-            if url_map._plain is not None and self.config["TRUSTED_HOSTS"] is None:
+            if url_map._plain is not None and not self.subdomain_matching and \
+                    self.config["TRUSTED_HOSTS"] is None:
                 # _match_request for the common app (no host matching, any Host), inlined.
                 try:
                     rule, request.view_args = url_map.match(request.path, request.method, "")
@@ -617,6 +621,8 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
 
     def _end_request(self, ctx: RequestContext, error: BaseException | None,
                      t_req: Any, t_app: Any, reset: bool = True) -> None:
+        if error is not None and self.should_ignore_error(error):
+            error = None
         try:
             if self.teardown_request_funcs or signals is not None:
                 self.do_teardown_request(error)
@@ -733,7 +739,8 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, TemplatingMixin, URLBuildingMix
         if server_name:
             sn_host, _, sn_port = server_name.partition(":")
         host = host or sn_host or "127.0.0.1"
-        port = int(port or sn_port or 5000)
+        # 0 is a port (the OS picks a free one), not "unset".
+        port = int(port) if port is not None else int(sn_port or 5000)
         options.setdefault("use_reloader", self.debug)
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)

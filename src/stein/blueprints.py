@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .scaffold import Scaffold, _endpoint_from_view_func
+from .scaffold import Scaffold, _endpoint_from_view_func, setupmethod
 
 if TYPE_CHECKING:
     from .app import Stein
@@ -124,6 +124,7 @@ class Blueprint(Scaffold):
                 " not be applied consistently. Make all changes before registering it."
             )
 
+    @setupmethod
     def record(self, func: DeferredSetupFunction) -> None:
         """Run ``func(state)`` at every registration of the blueprint."""
         self.deferred_functions.append(func)
@@ -142,6 +143,7 @@ class Blueprint(Scaffold):
         """The :class:`BlueprintSetupState` passed to deferred functions at registration."""
         return BlueprintSetupState(self, app, options, first_registration)
 
+    @setupmethod
     def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
         """Nest another blueprint inside this one (prefixes and names combine)."""
         if blueprint is self:
@@ -221,6 +223,11 @@ class Blueprint(Scaffold):
             app.error_handler_spec[key] = defaultdict(
                 dict, {code: dict(handlers) for code, handlers in value.items()}
             )
+        for endpoint, func in self.view_functions.items():
+            # ``@bp.endpoint("x")``: Flask gives the app endpoint "x" itself; the blueprint's
+            # own rules name "<bp>.x", so that name gets the function too.
+            app.view_functions[endpoint] = func
+            app.view_functions[f"{name}.{endpoint}"] = func
         extend(self.before_request_funcs, app.before_request_funcs)
         extend(self.after_request_funcs, app.after_request_funcs)
         extend(self.teardown_request_funcs, app.teardown_request_funcs)
@@ -230,6 +237,7 @@ class Blueprint(Scaffold):
 
     # -- registration on the blueprint ------------------------------------------------
 
+    @setupmethod
     def add_url_rule(self, rule: str, endpoint: str | None = None,
                      view_func: Callable[..., Any] | None = None,
                      provide_automatic_options: bool | None = None, **options: Any) -> None:
@@ -266,13 +274,6 @@ class Blueprint(Scaffold):
 
         return decorator
 
-    def endpoint(self, endpoint: str) -> Callable[[F], F]:
-        def decorator(f: F) -> F:
-            self.record_once(lambda s: s.app.view_functions.__setitem__(f"{s.name}.{endpoint}", f))
-            return f
-
-        return decorator
-
     # Jinja filters, tests and globals belong to the app's one environment, so the
     # blueprint forms register them for the whole app, like the app_* forms.
     def template_filter(self, name: str | None = None) -> Callable[[F], F]:
@@ -296,6 +297,7 @@ class Blueprint(Scaffold):
 
         return decorator
 
+    @setupmethod
     def add_app_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
         """Register a Jinja filter for the whole app, not only this blueprint's templates."""
         self.record_once(lambda s: s.app.add_template_filter(f, name=name))
@@ -309,6 +311,7 @@ class Blueprint(Scaffold):
 
         return decorator
 
+    @setupmethod
     def add_app_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
         """Register a Jinja test for the whole app."""
         self.record_once(lambda s: s.app.add_template_test(f, name=name))
@@ -322,30 +325,36 @@ class Blueprint(Scaffold):
 
         return decorator
 
+    @setupmethod
     def add_app_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
         """Make ``f`` callable from every template of the app."""
         self.record_once(lambda s: s.app.add_template_global(f, name=name))
 
+    @setupmethod
     def before_app_request(self, f: F) -> F:
         """``before_request`` for every request of the app, not only this blueprint's."""
         self.record_once(lambda s: s.app.before_request_funcs.setdefault(None, []).append(f))
         return f
 
+    @setupmethod
     def after_app_request(self, f: F) -> F:
         """``after_request`` for every request of the app."""
         self.record_once(lambda s: s.app.after_request_funcs.setdefault(None, []).append(f))
         return f
 
+    @setupmethod
     def teardown_app_request(self, f: F) -> F:
         """``teardown_request`` for every request of the app."""
         self.record_once(lambda s: s.app.teardown_request_funcs.setdefault(None, []).append(f))
         return f
 
+    @setupmethod
     def app_context_processor(self, f: F) -> F:
         """A context processor for every template of the app."""
         self.record_once(lambda s: s.app.template_context_processors.setdefault(None, []).append(f))
         return f
 
+    @setupmethod
     def app_errorhandler(self, code: type[Exception] | int) -> Callable[[F], F]:
         """An error handler for the whole app."""
 
@@ -355,11 +364,13 @@ class Blueprint(Scaffold):
 
         return decorator
 
+    @setupmethod
     def app_url_value_preprocessor(self, f: F) -> F:
         """A URL value preprocessor for every endpoint of the app."""
         self.record_once(lambda s: s.app.url_value_preprocessors.setdefault(None, []).append(f))
         return f
 
+    @setupmethod
     def app_url_defaults(self, f: F) -> F:
         """A ``url_defaults`` function for every endpoint of the app."""
         self.record_once(lambda s: s.app.url_default_functions.setdefault(None, []).append(f))

@@ -6,6 +6,7 @@ import json as _json
 import json.encoder as _json_encoder
 import sys
 import threading
+import weakref
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,9 @@ class JSONProvider:
     ``app.json = MyProvider(app)`` to change how the app reads and writes JSON."""
 
     def __init__(self, app: Stein) -> None:
-        self._app = app
+        # A weak proxy: the app holds its provider, so a strong reference back would make
+        # a cycle that keeps every app alive until the garbage collector runs.
+        self._app: Stein = weakref.proxy(app)  # type: ignore[assignment]
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         raise NotImplementedError

@@ -11,11 +11,31 @@ import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from functools import update_wrapper
+from typing import IO, Any, TypeVar, cast
 
 from .exceptions import HTTPException, default_exceptions
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setupmethod(f: F) -> F:
+    """Mark a registration method: once the app has handled a request (or a blueprint has
+    been registered), calling it raises ``AssertionError``, since a change then would
+    reach some requests or registrations and not others.
+
+    >>> class Thing(Scaffold):
+    ...     @setupmethod
+    ...     def add_thing(self, thing): ...
+    """
+    name = f.__name__
+
+    def wrapper(self: Scaffold, *args: Any, **kwargs: Any) -> Any:
+        self._check_setup_finished(name)
+        return f(self, *args, **kwargs)
+
+    return cast(F, update_wrapper(wrapper, f))
+
 
 ErrorHandlerSpec = dict[Any, dict[Any, dict[type, Callable[..., Any]]]]
 
@@ -65,7 +85,7 @@ class Scaffold:
         self.cli: Any = None
 
     def _check_setup_finished(self, f_name: str) -> None:
-        pass
+        """Raise ``AssertionError`` if ``f_name`` comes too late (see :func:`setupmethod`)."""
 
     # -- static files and resources ----------------------------------------------------
 
@@ -186,6 +206,7 @@ class Scaffold:
         """``route(rule, methods=["PATCH"])``."""
         return self._method_route("PATCH", rule, options)
 
+    @setupmethod
     def endpoint(self, endpoint: str) -> Callable[[F], F]:
         """Register the decorated function as the view of an endpoint whose rule is added
         with ``add_url_rule`` (no ``view_func``)."""
@@ -198,31 +219,37 @@ class Scaffold:
 
     # -- hooks -------------------------------------------------------------------------
 
+    @setupmethod
     def before_request(self, f: F) -> F:
         """Run ``f()`` before each request; a non-``None`` return value is the response."""
         self.before_request_funcs.setdefault(None, []).append(f)
         return f
 
+    @setupmethod
     def after_request(self, f: F) -> F:
         """Run ``f(response)`` after each request; it returns the response to send."""
         self.after_request_funcs.setdefault(None, []).append(f)
         return f
 
+    @setupmethod
     def teardown_request(self, f: F) -> F:
         """Run ``f(exc)`` when the request context ends, error or not."""
         self.teardown_request_funcs.setdefault(None, []).append(f)
         return f
 
+    @setupmethod
     def context_processor(self, f: F) -> F:
         """``f()`` returns a dict of names added to every template's context."""
         self.template_context_processors[None].append(f)
         return f
 
+    @setupmethod
     def url_value_preprocessor(self, f: F) -> F:
         """Run ``f(endpoint, view_args)`` after routing, before ``before_request``."""
         self.url_value_preprocessors[None].append(f)
         return f
 
+    @setupmethod
     def url_defaults(self, f: F) -> F:
         """Run ``f(endpoint, values)`` in ``url_for`` to fill in values."""
         self.url_default_functions[None].append(f)
@@ -237,6 +264,7 @@ class Scaffold:
 
         return decorator
 
+    @setupmethod
     def register_error_handler(self, code_or_exception: type[Exception] | int,
                                f: Callable[..., Any]) -> None:
         """The non-decorator form of :meth:`errorhandler`."""

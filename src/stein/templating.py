@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import ctx as _ctx
 from .ctx import _cv_app, _cv_request
 from .debughelpers import explain_template_loading_attempts
+from .scaffold import setupmethod
 
 if TYPE_CHECKING:
     from .app import Stein
@@ -219,6 +220,7 @@ class TemplatingMixin:
 
         return decorator
 
+    @setupmethod
     def add_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
         """Register ``f`` as a Jinja filter (what ``@app.template_filter()`` does)."""
         self._template_filters[name or f.__name__] = f
@@ -234,6 +236,7 @@ class TemplatingMixin:
 
         return decorator
 
+    @setupmethod
     def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
         """Register ``f`` as a Jinja test (what ``@app.template_test()`` does)."""
         self._template_tests[name or f.__name__] = f
@@ -249,6 +252,7 @@ class TemplatingMixin:
 
         return decorator
 
+    @setupmethod
     def add_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
         """Make ``f`` callable from every template (what ``@app.template_global()`` does)."""
         self._template_globals[name or f.__name__] = f
