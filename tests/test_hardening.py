@@ -696,3 +696,24 @@ def test_unicode_digit_content_length_under_asgi_is_400(length: bytes) -> None:
                headers=[(b"host", b"t"), (b"content-length", length)])
     assert res.status == 400
     assert "Content-Length" in res.text
+
+
+@pytest.mark.parametrize("side", ["wsgi", "asgi"])
+def test_proxyfix_ignores_unicode_digit_ports(side: str) -> None:
+    import json
+
+    from stein.middleware import ProxyFix
+
+    app = _where_app()
+    headers = [(b"host", b"t"), (b"x-forwarded-port", "\u00b2".encode("latin-1")),
+               (b"x-forwarded-host", "a.com:\u00b9".encode("latin-1"))]
+    if side == "asgi":
+        app.asgi_app = ProxyFix(app.asgi_app, x_host=1, x_port=1)  # type: ignore[method-assign]
+        res = asgi(app, headers=headers)
+        assert res.status == 200
+        assert json.loads(res.body)["host"] == "t"
+    else:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_host=1, x_port=1)  # type: ignore[method-assign]
+        code, text = wsgi(app, HTTP_X_FORWARDED_PORT="\u00b2", HTTP_X_FORWARDED_HOST="a.com:\u00b9")
+        assert code == 200
+        assert json.loads(text)["host"] == "t"

@@ -38,8 +38,8 @@ __all__ = ["ProxyFix", "parse_forwarded"]
 
 _SCHEMES = frozenset(("http", "https", "ws", "wss"))
 # A host name or IPv4 address, or a bracketed IPv6 literal, with an optional port.
-_HOST_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-._]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\Z")
-_PORT_RE = re.compile(r"\d{1,5}\Z")
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-._]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z")
+_PORT_RE = re.compile(r"[0-9]{1,5}\Z")
 # A path prefix: "/" or non-empty segments of RFC 3986 pchars, each after one "/". So never
 # "//evil.com" (a scheme-relative URL once it starts a Location) nor "/\\evil.com", which
 # browsers read the same way.
