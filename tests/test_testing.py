@@ -247,3 +247,297 @@ def test_test_client_on_raw_environ(app, client):
 
     env = EnvironBuilder(app, "/raw").get_environ()
     assert client.open(env).text == "raw ok"
+
+
+# -- Werkzeug's test API, as Flask code and extensions use it -----------------------------
+
+
+def test_auth_tuple_and_authorization_object(app, client):
+    from stein.datastructures import Authorization
+
+    @app.route("/who")
+    def who():
+        a = request.authorization
+        return f"{a.type}|{a.username}|{a.password}|{request.headers['Authorization']}"
+
+    assert client.get("/who", auth=("ann", "s3cr:et")).text == \
+        "basic|ann|s3cr:et|Basic YW5uOnMzY3I6ZXQ="
+    rv = client.get("/who", auth=Authorization("basic", {"username": "bo", "password": "pw"}))
+    assert rv.text.startswith("basic|bo|pw|Basic ")
+    assert EnvironBuilder(auth=("u", "p")).headers["Authorization"] == "Basic dTpw"
+
+
+def test_query_string_none_value_drops_the_key(echo, client):
+    got = client.get("/echo", query_string={"k": None, "a": "1", "m": ["x", None]}).get_json()
+    assert got["args"] == {"a": ["1"], "m": ["x"]}
+    assert EnvironBuilder(query_string={"gone": None}).get_environ()["QUERY_STRING"] == ""
+
+
+def test_cookie_attributes_as_werkzeug_cookie(app, client):
+    from datetime import datetime, timezone
+
+    @app.route("/set")
+    def set_():
+        r = Response("ok")
+        r.set_cookie("c", "v 1", max_age=3600, domain="localhost", secure=True,
+                     samesite="Strict", path="/app")
+        r.set_cookie("plain", "p")
+        return r
+
+    client.get("/set")
+    c = client.get_cookie("c", path="/app")
+    # value as the Cookie header carries it (quoted), decoded_value as the app reads it.
+    assert (c.key, c.decoded_key, c.decoded_value) == ("c", "c", "v 1")
+    assert c.value.startswith('"') and c._to_request_header() == f"c={c.value}"
+    assert c.max_age == 3600 and c.expires is not None and c.expires > datetime.now(timezone.utc)
+    assert c.domain == "localhost" and not c.origin_only and c.path == "/app"
+    assert c.secure and not c.http_only and c.same_site == "Strict"
+    p = client.get_cookie("plain")
+    assert p.expires is None and p.max_age is None and p.origin_only and p.secure is False
+    assert client.get_cookie("c") is None  # another path
+
+
+def test_set_cookie_and_delete_cookie_signatures(app, client):
+    @app.route("/read")
+    def read():
+        return request.cookies.get("k", "-")
+
+    client.set_cookie("k", "1", domain="localhost", path="/", max_age=60)
+    assert client.get("/read").text == "1"
+    assert client.get_cookie("k").max_age == 60
+    client.set_cookie("k", "gone", max_age=0)  # an expired cookie is not kept
+    assert client.get_cookie("k") is None
+    client.set_cookie("k", "2")
+    client.delete_cookie("k", domain="localhost", path="/")
+    assert client.get("/read").text == "-"
+    with pytest.raises(TypeError):
+        client.set_cookie("localhost", "k", "v")  # Werkzeug 2's order is gone, as in 3
+    # A cookie for a parent domain is sent to its subdomains unless origin_only.
+    client.set_cookie("k", "sub", domain="example.test", origin_only=False)
+    assert client.get("http://api.example.test/read").text == "sub"
+
+
+def test_upload_mimetype_guessed_from_the_filename(app, client):
+    import io
+
+    @app.post("/up")
+    def up():
+        return {k: [f.filename, f.content_type] for k, f in request.files.items()}
+
+    rv = client.post("/up", data={
+        "a": (io.BytesIO(b"x"), "photo.png"),
+        "b": (io.BytesIO(b"x"), "notes.unknownext"),
+        "c": (io.BytesIO(b"x"), "data.json", "application/x-mine"),
+    })
+    assert rv.get_json() == {
+        "a": ["photo.png", "image/png"],
+        "b": ["notes.unknownext", "application/octet-stream"],
+        "c": ["data.json", "application/x-mine"],
+    }
+
+
+def test_session_not_modified_by_a_request_that_does_not_touch_it(app, client):
+    from stein import session
+
+    app.secret_key = "modified-test-key-0123456789"
+
+    @app.route("/nothing")
+    def nothing():
+        return ""
+
+    @app.route("/read")
+    def read():
+        return str(session.get("x"))
+
+    with client:
+        rv = client.get("/nothing")
+        assert not session.modified
+        assert "Set-Cookie" not in rv.headers and "Cookie" not in rv.headers.get("Vary", "")
+    with client:
+        rv = client.get("/read")
+        assert session.accessed and not session.modified
+        assert "Set-Cookie" not in rv.headers and "Cookie" in rv.headers["Vary"]
+
+
+def test_secret_key_as_class_attribute_of_an_app_subclass():
+    from stein import Stein, session
+
+    class KeyedApp(Stein):
+        secret_key = "class-attribute-key-0123456789"
+
+    app = KeyedApp("keyed")
+
+    @app.route("/set")
+    def set_():
+        session["n"] = 7
+        return "ok"
+
+    @app.route("/get")
+    def get():
+        return str(session.get("n"))
+
+    client = app.test_client()
+    assert client.get("/set").headers.get("Set-Cookie", "").startswith("session=")
+    assert client.get("/get").text == "7"
+
+
+def test_werkzeug_client_on_a_plain_wsgi_app():
+    from stein.testing import Client, TestResponse
+
+    def wsgi(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"),
+                                  ("Set-Cookie", "seen=1; Path=/")])
+        return [f"{environ['PATH_INFO']}|{environ.get('HTTP_COOKIE', '')}".encode()]
+
+    c = Client(wsgi)
+    rv = c.get("/x")
+    assert isinstance(rv, TestResponse) and rv.text == "/x|"
+    assert c.get("/y").text == "/y|seen=1" and c.get_cookie("seen").value == "1"
+    assert rv.request.path == "/x" and rv.headers["Content-Type"] == "text/plain"
+
+
+def test_run_wsgi_app_and_create_environ():
+    from stein.testing import create_environ, run_wsgi_app
+
+    def gen_app(environ, start_response):
+        start_response("201 Created", [("X-A", "1")])
+        yield b"a"
+        yield b"b"
+
+    env = create_environ("/p?q=1", "https://h.test:8443/root", method="PUT")
+    assert (env["SCRIPT_NAME"], env["PATH_INFO"], env["QUERY_STRING"]) == ("/root", "/p", "q=1")
+    assert (env["SERVER_NAME"], env["SERVER_PORT"], env["wsgi.url_scheme"]) == \
+        ("h.test", "8443", "https")
+    app_iter, status, headers = run_wsgi_app(gen_app, env)
+    assert status == "201 Created" and headers["X-A"] == "1" and b"".join(app_iter) == b"ab"
+    app_iter, _, _ = run_wsgi_app(gen_app, env, buffered=True)
+    assert app_iter == [b"a", b"b"]
+
+
+def test_environ_builder_parameters():
+    import io
+    import sys
+
+    err = io.StringIO()
+    b = EnvironBuilder("/x", method="post", data=b"12345", content_type="text/plain",
+                       errors_stream=err, multithread=True, multiprocess=True, run_once=True,
+                       environ_overrides={"REMOTE_ADDR": "1.2.3.4"}, headers=[("X-A", "1"),
+                                                                             ("X-A", "2")])
+    env = b.get_environ()
+    assert env["REQUEST_METHOD"] == "POST" and env["CONTENT_LENGTH"] == "5"
+    assert env["wsgi.errors"] is err and env["wsgi.multithread"] and env["wsgi.run_once"]
+    assert env["REMOTE_ADDR"] == "1.2.3.4" and env["HTTP_X_A"] == "1, 2"
+    assert "HTTP_CONTENT_TYPE" not in env and env["CONTENT_TYPE"] == "text/plain"
+    assert EnvironBuilder().get_environ()["wsgi.errors"] is sys.stderr
+    # mimetype adds the charset to text types; content_length may be stated.
+    assert EnvironBuilder(mimetype="text/csv").content_type == "text/csv; charset=utf-8"
+    assert EnvironBuilder(content_length=3, input_stream=io.BytesIO(b"abcdef")) \
+        .get_environ()["CONTENT_LENGTH"] == "3"
+    form = EnvironBuilder(method="POST", data={"a": "1"})
+    assert form.form["a"] == "1" and form.mimetype == "application/x-www-form-urlencoded"
+    form.files.add_file("f", io.BytesIO(b"data"), "f.txt")
+    assert form.content_type == "multipart/form-data"
+    env = form.get_environ()
+    assert env["CONTENT_TYPE"].startswith("multipart/form-data; boundary=")
+    assert b'filename="f.txt"' in env["wsgi.input"].read()
+    with pytest.raises(ValueError):
+        EnvironBuilder("/a?b=1", query_string="c=2")
+    with pytest.raises(TypeError):
+        EnvironBuilder(data="x", input_stream=io.BytesIO())
+    again = EnvironBuilder.from_environ(EnvironBuilder("/p?x=1", "http://h.test/r").get_environ())
+    assert (again.path, again.script_root, again.query_string, again.host) == \
+        ("/p", "/r", "x=1", "h.test")
+
+
+def test_flask_form_of_the_builder(app):
+    app.config.update(SERVER_NAME="example.test:1234", APPLICATION_ROOT="/app")
+    b = EnvironBuilder(app, "/x", subdomain="api", url_scheme="https")
+    assert b.base_url == "https://api.example.test:1234/app/" and b.path == "/x"
+    assert EnvironBuilder(app, "https://other.test/y").host == "other.test"
+    with pytest.raises(ValueError):
+        EnvironBuilder(app, base_url="http://a.test/", subdomain="x")
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    assert EnvironBuilder(app, json="\u20ac").input_stream.read().decode() == '"\u20ac"'
+
+
+def test_open_with_builder_or_environ_and_client_defaults(app, client):
+    @app.route("/ip")
+    def ip():
+        return f"{request.remote_addr}|{request.user_agent.string}"
+
+    builder = EnvironBuilder(app, "/ip")
+    assert client.open(builder).text == "127.0.0.1|Stein/test"
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.2"
+    assert client.open(builder.get_environ()).text == "10.0.0.2|Stein/test"
+    mine = EnvironBuilder(app, "/ip", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert client.open(mine).text == "10.9.9.9|Stein/test"
+
+
+def test_redirects_307_keep_body_and_external_refused(app, client):
+    @app.route("/start", methods=["POST"])
+    def start():
+        return redirect("/end", 307)
+
+    @app.route("/end", methods=["POST"])
+    def end():
+        return request.get_data()
+
+    @app.route("/away")
+    def away():
+        return redirect("http://elsewhere.test/")
+
+    rv = client.post("/start", data=b"body!", follow_redirects=True)
+    assert rv.data == b"body!" and [r.status_code for r in rv.history] == [307]
+    assert rv.request.path == "/end" and rv.history[0].request.path == "/start"
+    with pytest.raises(RuntimeError, match="external"):
+        client.get("/away", follow_redirects=True)
+
+
+def test_session_transaction_keeps_the_callers_context(app, client):
+    from stein import session
+
+    app.secret_key = "transaction-key-0123456789"
+
+    @app.route("/")
+    def index():
+        return str(session.get("k"))
+
+    with app.test_request_context("/outer"):
+        outer = request._get_current_object()
+        with client.session_transaction() as sess:
+            assert request._get_current_object() is outer
+            sess["k"] = "v"
+    assert client.get("/").text == "v"
+
+
+def test_response_wrapper_combines_with_the_apps_response_class(app):
+    from stein.testing import TestResponse
+
+    class MyResponse(Response):
+        def shout(self):
+            return self.get_data(as_text=True).upper()
+
+    app.response_class = MyResponse
+
+    @app.route("/")
+    def index():
+        return "hi"
+
+    rv = app.test_client().get("/")
+    assert isinstance(rv, TestResponse) and isinstance(rv, MyResponse) and rv.shout() == "HI"
+
+
+def test_response_headers_assignment_under_compat():
+    from stein.response import allow_headers_assignment
+
+    allow_headers_assignment(True)
+    try:
+        r = Response("x")
+        r.headers = {"X-Mine": "1"}
+        r.headers = [("X-List", "2")]
+        assert r.headers["X-List"] == "2" and "X-Mine" not in r.headers
+        r.set_cookie("a", "b")
+        assert r.headers.getlist("Set-Cookie") == ["a=b; Path=/"]
+    finally:
+        allow_headers_assignment(False)
+    assert "headers" not in Response.__dict__

@@ -715,10 +715,11 @@ def allow_headers_assignment(on: bool = True) -> None:
     '1'
     >>> allow_headers_assignment(False)
     """
+    # setattr/delattr: ``headers`` is an instance attribute everywhere else.
     if on:
-        Response.headers = _AssignableHeaders()  # type: ignore[assignment,misc]
+        setattr(Response, "headers", _AssignableHeaders())  # noqa: B010
     elif isinstance(Response.__dict__.get("headers"), _AssignableHeaders):
-        del Response.headers
+        delattr(Response, "headers")  # noqa: B043
 
 
 def _iter_async(body: Any, run: Callable[[Any], Any]) -> Iterator[Any]:

@@ -226,7 +226,9 @@ class SecureCookieSessionInterface(SessionInterface):
         itsdangerous ``URLSafeTimedSerializer``.
         """
         config = app.config
-        secret_key = config["SECRET_KEY"]
+        # ``app.secret_key`` reads SECRET_KEY, unless an app subclass set ``secret_key`` as
+        # a class attribute (as Flask allows); the config is the fast first look.
+        secret_key = config["SECRET_KEY"] or app.secret_key
         if not secret_key:
             return None
         if app.__dict__.get("_checked_secret_key") is not secret_key:
