@@ -829,3 +829,24 @@ def test_version_under_compat_names_the_flask_api(project: Any, compat_off_after
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == (
         f"stein.compat: the API of Flask {FLASK_VERSION} and Werkzeug {WERKZEUG_VERSION}")
+
+
+def test_plugin_commands_from_entry_points(project: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An installed package declaring a command, as extensions do.
+    site = project / "site"
+    write(site, "steinplug.py", """
+        import click
+
+        @click.command()
+        def cmd():
+            click.echo("from the plugin")
+    """)
+    write(site, "steinplug-1.0.dist-info/METADATA", "Name: steinplug\nVersion: 1.0\n")
+    write(site, "steinplug-1.0.dist-info/entry_points.txt",
+          "[stein.commands]\nplugged = steinplug:cmd\n")
+    monkeypatch.syspath_prepend(str(site))
+    group = SteinGroup(create_app=lambda: Stein("plug"))
+    result = CliRunner().invoke(group, ["plugged"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "from the plugin\n"
+    assert "plugged" in CliRunner().invoke(group, ["--help"]).stdout

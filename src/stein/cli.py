@@ -259,6 +259,7 @@ class SteinGroup(AppGroup):
         self.load_dotenv = load_dotenv
         self.set_debug_flag = set_debug_flag
         self._offers_compat = any(p.name == "compat" for p in self.params)
+        self._plugins_loaded = False
         if add_default_commands:
             self.add_command(run_command)
             self.add_command(shell_command)
@@ -291,7 +292,20 @@ class SteinGroup(AppGroup):
             self._app_option.handle_parse_result(ctx, {}, [])
         return super().parse_args(ctx, args)
 
+    def _load_plugin_commands(self) -> None:
+        """Add the commands installed packages declare under the ``stein.commands`` entry
+        point group (``flask.commands`` under :mod:`stein.compat`, as Flask extensions
+        do), once."""
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=f"{helpers.ENV_PREFIX.lower()}.commands"):
+            self.add_command(ep.load(), ep.name)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_plugin_commands()
         rv = super().get_command(ctx, cmd_name)
         if rv is not None:  # built-in commands work even when the app does not load
             return rv
@@ -307,6 +321,7 @@ class SteinGroup(AppGroup):
         return app.cli.get_command(ctx, cmd_name)  # type: ignore[no-any-return]
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
         rv = set(super().list_commands(ctx))
         try:
             rv.update(ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx))
