@@ -21,6 +21,7 @@ from .ctx import (
     _cv_app,
     _cv_request,
 )
+from .debughelpers import FormDataRoutingRedirect
 from .errors import ErrorHandlingMixin
 from .exceptions import (
     Aborter,
@@ -679,8 +680,6 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
         if (isinstance(exc, RequestRedirect) and exc.code not in (307, 308) and self.debug
                 and request.method not in ("GET", "HEAD", "OPTIONS")):
             # A browser repeats a 301/302 as GET without the body: say so while developing.
-            from .debughelpers import FormDataRoutingRedirect
-
             raise FormDataRoutingRedirect(request)
         raise exc  # type: ignore[misc]
 

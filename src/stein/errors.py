@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import ctx as _ctx
 from .ctx import _cv_request
+from .debughelpers import DebugFilesKeyError
 from .exceptions import (
     BadRequest,
     BadRequestKeyError,
@@ -151,8 +152,6 @@ def _explain_missing_file(e: BadRequestKeyError) -> Exception:
     if (request.mimetype == "multipart/form-data" or key not in request.form
             or key in request.files or not _raised_by(e, request.files)):
         return e
-    from .debughelpers import DebugFilesKeyError
-
     explained = DebugFilesKeyError(request, key)
     explained.__cause__ = e
     return explained
