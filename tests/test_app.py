@@ -814,12 +814,16 @@ def test_signals_sent_under_asgi_in_the_same_order(app):
 # -- setup and identity (Flask 3 behaviour) ------------------------------------------
 
 
-def test_setup_methods_raise_after_the_first_request(app, client):
+def test_setup_methods_raise_after_the_first_request_in_debug_mode(app, client):
     from stein import Blueprint
 
     app.route("/")(lambda: "ok")
     bp = Blueprint("late", __name__)
     assert client.get("/").text == "ok"
+    # Outside debug mode a late registration applies to every later request.
+    app.add_url_rule("/later", "later", lambda: "later")
+    assert client.get("/later").text == "later"
+    app.debug = True
     for register in (lambda: app.add_url_rule("/foo", endpoint="late"),
                      lambda: app.before_request(lambda: None),
                      lambda: app.errorhandler(404)(lambda e: "x"),

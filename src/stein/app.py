@@ -283,7 +283,10 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
     # -- registration ------------------------------------------------------------------
 
     def _check_setup_finished(self, f_name: str) -> None:
-        if self._got_first_request:
+        # In debug mode, as Flask did before 2.3: a registration after the first request
+        # takes effect for every later request in Stein (rules compile as they are added),
+        # so it is a mistake worth an error while developing, not a hazard in production.
+        if self._got_first_request and self.debug:
             raise AssertionError(
                 f"The setup method '{f_name}' can no longer be called on the application: it"
                 " has already handled a request, so the change would reach only some"
