@@ -717,3 +717,15 @@ def test_proxyfix_ignores_unicode_digit_ports(side: str) -> None:
         code, text = wsgi(app, HTTP_X_FORWARDED_PORT="\u00b2", HTTP_X_FORWARDED_HOST="a.com:\u00b9")
         assert code == 200
         assert json.loads(text)["host"] == "t"
+
+
+def test_big_urlencoded_body_over_the_field_limit_errors_once(recording_app: Stein) -> None:
+    recording_app.config["MAX_FORM_PARTS"] = 10
+    recording_app.config["MAX_FORM_MEMORY_SIZE"] = None
+    body = b"&".join(b"k%d=v" % i for i in range(100_000))
+    res = asgi(recording_app, "/async", method="POST", body=body, headers=[
+        (b"host", b"t"), (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"content-length", str(len(body)).encode())])
+    assert res.status == 413
+    assert "MAX_FORM_PARTS" in res.text or "fields" in res.text
+    assert _RecordingRequest.parsed_in[0].startswith("stein-asgi")

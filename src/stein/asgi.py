@@ -324,7 +324,7 @@ def _load_form(request: Request) -> None:
         request._load_form_data()
     except Exception as e:
         # Raised where the view asks for the form (it may never: then nothing is lost).
-        for name in ("form", "files"):
+        for name in ("form", "files", "_cached_data"):
             request.__dict__.pop(name, None)
         request.__dict__["stream"] = _FailedBody(e)
 
