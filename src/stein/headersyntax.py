@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from time import struct_time
 from typing import Any
 from urllib.parse import quote, unquote, unquote_to_bytes
 
@@ -201,12 +202,22 @@ def dump_options_header(header: str | None, options: Mapping[str, Any]) -> str:
 
 # -- dates (IMF-fixdate, RFC 9110 5.6.7) -----------------------------------------------
 
-def http_date(value: datetime | float | int | None = None) -> str:
-    """Format a datetime or timestamp as an IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``)."""
+def http_date(value: datetime | date | float | int | struct_time | None = None) -> str:
+    """Format a datetime, date, timestamp or ``time.struct_time`` (UTC) as an IMF-fixdate.
+
+    A naive datetime is taken as UTC, a date as its midnight UTC.
+
+    >>> http_date(784111777), http_date(date(1994, 11, 6))
+    ('Sun, 06 Nov 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 00:00:00 GMT')
+    """
     if value is None:
         value = datetime.now(timezone.utc)
     elif isinstance(value, (int, float)):
         value = datetime.fromtimestamp(value, timezone.utc)
+    elif isinstance(value, struct_time):
+        value = datetime(*value[:6], tzinfo=timezone.utc)
+    elif not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     elif value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     # What email.utils.format_datetime(usegmt=True) writes, without importing email.
