@@ -332,3 +332,29 @@ def test_render_speed_sanity(app: Stein) -> None:
             render_template("page.html", title="x", items=[1, 2, 3])
         assert app.jinja_env is env
         assert time.perf_counter() - t0 < 1.0
+
+
+def test_create_global_jinja_loader_and_environment_subclass() -> None:
+    from jinja2 import DictLoader
+
+    from stein import templating
+    from stein.jinja_fast import Environment
+
+    class CustomEnvironment(templating.Environment):  # type: ignore[name-defined]
+        pass
+
+    class MyApp(Stein):
+        jinja_environment = CustomEnvironment
+
+        def create_global_jinja_loader(self):  # type: ignore[no-untyped-def]
+            return DictLoader({"index.html": "Hello {{ name }}!"})
+
+    assert templating.Environment is Environment
+    app = MyApp(__name__)
+    assert isinstance(app.jinja_env, CustomEnvironment) and app.jinja_env.app is app
+
+    @app.route("/")
+    def index():  # type: ignore[no-untyped-def]
+        return render_template("index.html", name="Custom World")
+
+    assert app.test_client().get("/").text == "Hello Custom World!"

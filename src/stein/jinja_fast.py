@@ -262,9 +262,7 @@ class Environment(jinja2.Environment):
 
     def __init__(self, app: Stein, **options: Any) -> None:
         if "loader" not in options:
-            from .templating import DispatchingLoader
-
-            options["loader"] = DispatchingLoader(app)
+            options["loader"] = app.create_global_jinja_loader()
         super().__init__(**options)
         self.app = app
 
@@ -304,9 +302,7 @@ def _app_environment(base: type[jinja2.Environment]) -> type[jinja2.Environment]
     class AppEnvironment(base):  # type: ignore[valid-type,misc]
         def __init__(self, app: Stein, **options: Any) -> None:
             if "loader" not in options:
-                from .templating import DispatchingLoader
-
-                options["loader"] = DispatchingLoader(app)
+                options["loader"] = app.create_global_jinja_loader()
             super().__init__(**options)
             self.app = app
 

@@ -19,6 +19,18 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def __getattr__(name: str) -> Any:
+    # ``stein.templating.Environment`` (Flask's ``flask.templating.Environment``) is the
+    # Jinja environment class; importing it here at module load would import Jinja2.
+    if name == "Environment":
+        from .jinja_fast import Environment
+
+        return Environment
+    if name == "DispatchingJinjaLoader":
+        return DispatchingLoader
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _default_template_ctx_processor() -> dict[str, Any]:
     """``g``, ``request`` and ``session`` of the current contexts.
 
@@ -270,6 +282,21 @@ class TemplatingMixin:
     def create_jinja_environment(self) -> Any:
         """Build the Jinja environment behind :attr:`jinja_env`; override to customise it."""
         return create_environment(self)  # type: ignore[arg-type]  # self is the Stein app
+
+    def create_global_jinja_loader(self) -> Any:
+        """The loader of :attr:`jinja_env`: the app's template folder, then each
+        blueprint's. Override to load templates from elsewhere.
+
+        >>> from jinja2 import DictLoader
+        >>> from stein import Stein, render_template
+        >>> class MyApp(Stein):
+        ...     def create_global_jinja_loader(self):
+        ...         return DictLoader({"index.html": "Hello {{ name }}"})
+        >>> with MyApp(__name__).app_context():
+        ...     render_template("index.html", name="ada")
+        'Hello ada'
+        """
+        return DispatchingLoader(self)  # type: ignore[arg-type]  # self is the Stein app
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:
         """Autoescape ``.html``, ``.htm``, ``.xml``, ``.xhtml``, ``.svg`` and string templates."""
