@@ -729,3 +729,33 @@ def test_big_urlencoded_body_over_the_field_limit_errors_once(recording_app: Ste
     assert res.status == 413
     assert "MAX_FORM_PARTS" in res.text or "fields" in res.text
     assert _RecordingRequest.parsed_in[0].startswith("stein-asgi")
+
+
+def _lifespan_startup(app: Stein) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(msg: dict[str, Any]) -> None:
+        sent.append(msg)
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    return sent
+
+
+def test_asgi_startup_warns_when_proxyfix_wraps_only_wsgi_app(caplog: Any) -> None:
+    from stein.middleware import ProxyFix
+
+    app = _where_app()
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]
+    with caplog.at_level("WARNING"):
+        sent = _lifespan_startup(app)
+    assert sent[0]["type"] == "lifespan.startup.complete"
+    assert "app.asgi_app = ProxyFix(app.asgi_app" in caplog.text
+    caplog.clear()
+    app.asgi_app = ProxyFix(app.asgi_app, x_for=1)  # type: ignore[method-assign]
+    with caplog.at_level("WARNING"):
+        _lifespan_startup(app)
+    assert "ProxyFix" not in caplog.text

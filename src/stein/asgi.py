@@ -49,6 +49,7 @@ from .exceptions import (
     RequestEntityTooLarge,
     RequestRedirect,
 )
+from .middleware import ProxyFix
 from .wrappers import Response as _Response
 
 if TYPE_CHECKING:
@@ -822,12 +823,24 @@ async def _lifespan_phase(app: Stein, run: Callable[[Stein], Awaitable[None]], p
     return True
 
 
+def _warn_if_proxy_fix_is_wsgi_only(app: Stein) -> None:
+    # The Flask idiom ``app.wsgi_app = ProxyFix(app.wsgi_app)`` does nothing under an ASGI
+    # server: say so once, at startup, instead of silently trusting no proxy.
+    if isinstance(app.__dict__.get("wsgi_app"), ProxyFix) and \
+            not isinstance(app.__dict__.get("asgi_app"), ProxyFix):
+        app.logger.warning(
+            "app.wsgi_app is wrapped in ProxyFix, but this ASGI server calls app.asgi_app, "
+            "which is not: proxy headers are ignored. Wrap it too: "
+            "app.asgi_app = ProxyFix(app.asgi_app, ...).")
+
+
 async def handle_lifespan(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> None:
     """The ASGI lifespan protocol: ``on_startup`` before the first request, ``on_shutdown``
     when the server stops. A failing function is reported to the server, which exits."""
     while True:
         kind = (await receive())["type"]
         if kind == "lifespan.startup":
+            _warn_if_proxy_fix_is_wsgi_only(app)
             if not await _lifespan_phase(app, run_startup, "startup", send):
                 return
         elif kind == "lifespan.shutdown":
