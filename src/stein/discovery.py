@@ -26,7 +26,6 @@ import click
 from . import helpers
 from .app import Stein
 from .ctx import _cv_app
-from .ctx import current_app as current_app  # for with_appcontext's example
 
 __all__ = ["NoAppException", "find_best_app", "find_app_by_string", "prepare_import",
            "locate_app", "ScriptInfo", "pass_script_info", "with_appcontext"]
@@ -328,6 +327,7 @@ def with_appcontext(f: F) -> F:
     context is active already). ``@app.cli.command()`` does this for you.
 
     >>> import click
+    >>> from stein import current_app
     >>> @click.command()
     ... @with_appcontext
     ... def init_db():
