@@ -217,3 +217,23 @@ def test_request_mimetype_is_the_parsed_main_value(ct: str | None) -> None:
     if ct is not None:
         environ["CONTENT_TYPE"] = ct
     assert Request(environ).mimetype == parse_options_header(ct)[0].lower()
+
+
+def test_inlined_matching_agrees_with_match_request() -> None:
+    # wsgi_app matches plain rules inline (no host, no subdomain matching, no
+    # TRUSTED_HOSTS); request_context() goes through _match_request. Same answers.
+    for subdomain_matching in (False, True):
+        for server_name in (None, "example.test", "example.test:3000"):
+            app = Stein(__name__, subdomain_matching=subdomain_matching)
+            app.config["SERVER_NAME"] = server_name
+            app.add_url_rule("/", "root", lambda: "root")
+            app.add_url_rule("/u/<int:n>", "user", lambda n: {"n": n})
+            for host in ("example.test", "example.test:3000", "api.example.test",
+                         "127.0.0.1:3000", "elsewhere.test"):
+                for path in ("/", "/u/3", "/u/x", "/missing"):
+                    environ = EnvironBuilder(path, base_url=f"http://{host}/").get_environ()
+                    status, _, body = _call(app, path, base_url=f"http://{host}/")
+                    with app.request_context(environ):
+                        rv = app.full_dispatch_request()
+                    assert (status, body) == (rv.status, rv.get_data()), (
+                        subdomain_matching, server_name, host, path)
