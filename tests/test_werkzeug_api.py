@@ -671,3 +671,55 @@ def test_werkzeug_names_under_compat() -> None:
         assert hasattr(wurls, "iri_to_uri") and hasattr(wurls, "uri_to_iri")
     finally:
         stein.compat.uninstall()
+
+
+def test_content_security_policy() -> None:
+    from stein.datastructures import ContentSecurityPolicy
+    from stein.http import dump_csp_header, parse_csp_header
+
+    csp = parse_csp_header("default-src 'self'; img-src * data:; broken")
+    assert csp.default_src == "'self'" and csp.img_src == "* data:" and "broken" not in csp
+    assert dump_csp_header(csp) == "default-src 'self'; img-src * data:"
+    assert not parse_csp_header(None).provided
+    rv = Response()
+    rv.content_security_policy.script_src = "'self'"
+    rv.content_security_policy_report_only.default_src = "'none'"
+    assert rv.headers["Content-Security-Policy"] == "script-src 'self'"
+    assert rv.headers["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+    rv.content_security_policy = None  # type: ignore[assignment]
+    assert "Content-Security-Policy" not in rv.headers
+    assert isinstance(rv.content_security_policy, ContentSecurityPolicy)
+
+
+def test_cors_attributes() -> None:
+    r = Request(env(HTTP_ACCESS_CONTROL_REQUEST_HEADERS="X-Token, content-type",
+                    HTTP_ACCESS_CONTROL_REQUEST_METHOD="PUT", HTTP_MAX_FORWARDS="3",
+                    **{"wsgi.multithread": True}))
+    assert "x-token" in r.access_control_request_headers
+    assert r.access_control_request_method == "PUT" and r.max_forwards == 3
+    assert r.is_multithread and not r.is_multiprocess and not r.is_run_once
+    rv = Response()
+    rv.access_control_allow_methods.update(["GET", "POST"])
+    rv.access_control_allow_headers = ["X-Token"]
+    rv.access_control_expose_headers.add("X-Total")
+    rv.access_control_allow_credentials = True
+    rv.access_control_max_age = 600
+    assert rv.headers["Access-Control-Allow-Methods"] == "GET, POST"
+    assert rv.headers["Access-Control-Allow-Headers"] == "X-Token"
+    assert rv.headers["Access-Control-Expose-Headers"] == "X-Total"
+    assert rv.access_control_allow_credentials and rv.access_control_max_age == 600
+    rv.access_control_allow_credentials = False
+    assert "Access-Control-Allow-Credentials" not in rv.headers
+
+
+def test_iter_multi_items_and_deepcopy() -> None:
+    import copy
+
+    from stein.datastructures import iter_multi_items
+
+    assert list(iter_multi_items(MultiDict([("a", 1), ("a", 2)]))) == [("a", 1), ("a", 2)]
+    assert list(iter_multi_items({"a": [1, 2], "b": 3})) == [("a", 1), ("a", 2), ("b", 3)]
+    assert list(iter_multi_items([("x", "y")])) == [("x", "y")]
+    md = MultiDict([("a", [1]), ("a", [2])])
+    deep = copy.deepcopy(md)
+    assert deep == md and deep.getlist("a")[0] is not md.getlist("a")[0]

@@ -19,6 +19,7 @@ from .headervalues import (
     Accept,
     CharsetAccept,
     ContentRange,
+    ContentSecurityPolicy,
     ETags,
     IfRange,
     LanguageAccept,
@@ -38,16 +39,17 @@ from .structures import (
     ImmutableTypeConversionDict,
     TypeConversionDict,
     UpdateDictMixin,
+    iter_multi_items,
 )
 
 __all__ = [
     "Accept", "Authorization", "CallbackDict", "CharsetAccept", "CombinedMultiDict",
-    "ContentRange", "ETags", "EnvironHeaders", "FileStorage", "HeaderSet", "Headers",
+    "ContentRange", "ContentSecurityPolicy", "ETags", "EnvironHeaders", "FileStorage", "HeaderSet", "Headers",
     "IfRange", "ImmutableDict", "ImmutableDictMixin", "ImmutableList", "ImmutableListMixin",
     "ImmutableMultiDict", "ImmutableOrderedMultiDict", "ImmutableTypeConversionDict",
     "LanguageAccept", "MIMEAccept", "MultiDict", "Range", "RequestCacheControl",
     "ResponseCacheControl", "TypeConversionDict", "UpdateDictMixin", "WWWAuthenticate",
-    "cache_control_property",
+    "cache_control_property", "iter_multi_items",
 ]
 
 _missing: Any = object()
@@ -223,6 +225,14 @@ class MultiDict(TypeConversionDict):
 
     def copy(self) -> MultiDict:
         return self.__class__(self)
+
+    def deepcopy(self, memo: Any = None) -> MultiDict:
+        """A copy whose values are deep copies too."""
+        import copy
+
+        return self.__class__(copy.deepcopy(list(self.items(multi=True)), memo))
+
+    __deepcopy__ = deepcopy
 
     def to_dict(self, flat: bool = True) -> dict[Any, Any]:
         """A plain dict: first values (``flat``) or lists of values."""

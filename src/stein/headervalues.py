@@ -1,4 +1,4 @@
-"""Parsed header values as objects: Accept, Cache-Control, ETags, Range, Content-Range, If-Range.
+"""Parsed header values as objects: Accept, Cache-Control, CSP, ETags, Range, Content-Range, If-Range.
 
 Each class reads one header's grammar and writes it back with ``to_header()`` (also
 ``str()``), so an app can inspect ``request.accept_mimetypes`` or change
@@ -307,6 +307,55 @@ class ResponseCacheControl(_CacheControl):
     immutable = cache_control_property("immutable", None, bool)
     must_understand = cache_control_property("must-understand", None, bool)
     stale_while_revalidate = cache_control_property("stale-while-revalidate", None, int)
+
+
+# -- Content-Security-Policy ----------------------------------------------------------
+
+def _csp_property(key: str) -> Any:
+    def fget(self: ContentSecurityPolicy) -> str | None:
+        return self.get(key)
+
+    def fset(self: ContentSecurityPolicy, value: str | None) -> None:
+        if value is None:
+            self.pop(key, None)
+        else:
+            self[key] = value
+
+    def fdel(self: ContentSecurityPolicy) -> None:
+        self.pop(key, None)
+
+    return property(fget, fset, fdel, doc=f"The ``{key}`` directive.")
+
+
+class ContentSecurityPolicy(CallbackDict):
+    """A ``Content-Security-Policy`` header: directive -> sources, one property per directive.
+
+    >>> csp = ContentSecurityPolicy()
+    >>> csp.default_src = "'self'"; csp.img_src = "'self' data:"; csp.to_header()
+    "default-src 'self'; img-src 'self' data:"
+    """
+
+    def __init__(self, values: Any = (), on_update: Callable[[Any], None] | None = None) -> None:
+        super().__init__(values or (), on_update)
+        self.provided = values is not None
+
+    def to_header(self) -> str:
+        return "; ".join(f"{k} {v}" for k, v in self.items())
+
+    def __str__(self) -> str:
+        return self.to_header()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {' '.join(f'{k}={v!r}' for k, v in sorted(self.items()))}>"
+
+
+for _name in ("base-uri", "child-src", "connect-src", "default-src", "font-src", "form-action",
+              "frame-ancestors", "frame-src", "img-src", "manifest-src", "media-src",
+              "navigate-to", "object-src", "prefetch-src", "plugin-types", "report-to",
+              "report-uri", "sandbox", "script-src", "script-src-attr", "script-src-elem",
+              "style-src", "style-src-attr", "style-src-elem", "worker-src"):
+    setattr(ContentSecurityPolicy, _name.replace("-", "_"), _csp_property(_name))
+del _name
 
 
 # -- ETags ----------------------------------------------------------------------------

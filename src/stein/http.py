@@ -34,6 +34,7 @@ from .headervalues import (
     Accept,
     CharsetAccept,
     ContentRange,
+    ContentSecurityPolicy,
     ETags,
     IfRange,
     LanguageAccept,
@@ -48,7 +49,8 @@ from .headervalues import (
 from .structures import HeaderSet
 
 __all__ = [
-    "HTTP_STATUS_CODES", "Accept", "Authorization", "CharsetAccept", "ContentRange", "ETags",
+    "HTTP_STATUS_CODES", "Accept", "Authorization", "CharsetAccept", "ContentRange",
+    "ContentSecurityPolicy", "ETags", "dump_csp_header", "parse_csp_header",
     "HeaderSet", "IfRange", "LanguageAccept", "MIMEAccept", "Range", "RequestCacheControl",
     "ResponseCacheControl", "WWWAuthenticate", "dump_age", "dump_cookie", "dump_header",
     "dump_options_header", "generate_etag", "http_date", "is_byte_range_valid",
@@ -300,6 +302,30 @@ def parse_cache_control_header(value: str | None, on_update: Callable[[Any], Non
     if not value:
         return cls(None, on_update)  # type: ignore[misc]
     return cls(parse_dict_header(value), on_update)  # type: ignore[misc]
+
+
+def parse_csp_header(value: str | None, on_update: Callable[[Any], None] | None = None,
+                     cls: type[ContentSecurityPolicy] | None = None) -> ContentSecurityPolicy:
+    """A ``Content-Security-Policy`` value as a :class:`ContentSecurityPolicy` (a directive
+    without sources is skipped).
+
+    >>> parse_csp_header("default-src 'self'; img-src *").img_src
+    '*'
+    """
+    cls = cls or ContentSecurityPolicy
+    if value is None:
+        return cls(None, on_update)
+    items = []
+    for policy in value.split(";"):
+        directive, _, sources = policy.strip().partition(" ")
+        if directive and sources.strip():
+            items.append((directive.strip(), sources.strip()))
+    return cls(items, on_update)
+
+
+def dump_csp_header(header: ContentSecurityPolicy) -> str:
+    """The header value of a :class:`ContentSecurityPolicy`."""
+    return header.to_header()
 
 
 def parse_authorization_header(value: str | None) -> Authorization | None:

@@ -410,6 +410,42 @@ class Request:
                                           cls=RequestCacheControl)
 
     @cached_property
+    def access_control_request_headers(self) -> HeaderSet:
+        """CORS preflight: the headers the real request will send."""
+        return parse_set_header(self.environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"))
+
+    @property
+    def access_control_request_method(self) -> str | None:
+        """CORS preflight: the method the real request will use."""
+        return self.environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+
+    @property
+    def max_forwards(self) -> int | None:
+        """The ``Max-Forwards`` header as an int (``None`` when absent or invalid)."""
+        v = self.environ.get("HTTP_MAX_FORWARDS")
+        return int(v) if v and v.isascii() and v.isdigit() else None
+
+    @property
+    def content_md5(self) -> str | None:
+        """The ``Content-MD5`` header, if sent."""
+        return self.environ.get("HTTP_CONTENT_MD5")
+
+    @property
+    def is_multithread(self) -> bool:
+        """``wsgi.multithread``: whether the server may run requests in threads."""
+        return bool(self.environ.get("wsgi.multithread"))
+
+    @property
+    def is_multiprocess(self) -> bool:
+        """``wsgi.multiprocess``: whether the server may run several processes."""
+        return bool(self.environ.get("wsgi.multiprocess"))
+
+    @property
+    def is_run_once(self) -> bool:
+        """``wsgi.run_once``: whether the process serves one request only (CGI)."""
+        return bool(self.environ.get("wsgi.run_once"))
+
+    @cached_property
     def pragma(self) -> HeaderSet:
         """The ``Pragma`` header's tokens (``"no-cache" in request.pragma``)."""
         return parse_set_header(self.environ.get("HTTP_PRAGMA"))

@@ -17,6 +17,7 @@ from .datastructures import (
 from .http import (
     STATUS_LINES,
     ContentRange,
+    ContentSecurityPolicy,
     HeaderSet,
     ResponseCacheControl,
     WWWAuthenticate,
@@ -25,6 +26,7 @@ from .http import (
     http_date,
     parse_cache_control_header,
     parse_content_range_header,
+    parse_csp_header,
     parse_date,
     parse_options_header,
     parse_set_header,
@@ -390,7 +392,9 @@ class Response:
     location = _header_prop("Location")
     content_encoding = _header_prop("Content-Encoding")
     content_location = _header_prop("Content-Location")
-    content_security_policy = _header_prop("Content-Security-Policy")
+    content_md5 = _header_prop("Content-MD5")
+    cross_origin_opener_policy = _header_prop("Cross-Origin-Opener-Policy")
+    cross_origin_embedder_policy = _header_prop("Cross-Origin-Embedder-Policy")
     access_control_allow_origin = _header_prop("Access-Control-Allow-Origin")
     accept_ranges = _header_prop("Accept-Ranges")
     age = _header_prop("Age")
@@ -438,7 +442,60 @@ class Response:
                       " (``response.vary.add('Accept')``); assign a set or a string to replace it.")
     allow = _set_prop("Allow", "The ``Allow`` header as a HeaderSet of methods.")
     content_language = _set_prop("Content-Language", "The ``Content-Language`` header as a HeaderSet.")
+    access_control_allow_headers = _set_prop(
+        "Access-Control-Allow-Headers", "CORS: the request headers allowed, as a HeaderSet.")
+    access_control_allow_methods = _set_prop(
+        "Access-Control-Allow-Methods", "CORS: the methods allowed, as a HeaderSet.")
+    access_control_expose_headers = _set_prop(
+        "Access-Control-Expose-Headers", "CORS: the headers scripts may read, as a HeaderSet.")
     del _set_prop
+
+    @property
+    def access_control_allow_credentials(self) -> bool:
+        """CORS: whether credentials may be sent (``Access-Control-Allow-Credentials: true``)."""
+        return self.headers.get("Access-Control-Allow-Credentials") == "true"
+
+    @access_control_allow_credentials.setter
+    def access_control_allow_credentials(self, value: bool | None) -> None:
+        if value:
+            self.headers.set("Access-Control-Allow-Credentials", "true")
+        else:
+            self.headers.remove("Access-Control-Allow-Credentials")
+
+    @property
+    def access_control_max_age(self) -> int | None:
+        """CORS: seconds a preflight answer may be cached."""
+        return self.headers.get("Access-Control-Max-Age", type=int)  # type: ignore[no-any-return]
+
+    @access_control_max_age.setter
+    def access_control_max_age(self, value: int | None) -> None:
+        if value is None:
+            self.headers.remove("Access-Control-Max-Age")
+        else:
+            self.headers.set("Access-Control-Max-Age", str(int(value)))
+
+    def _csp_prop(name: str) -> Any:  # type: ignore[misc]  # noqa: N805
+        def fget(self: Response) -> ContentSecurityPolicy:
+            def on_update(csp: ContentSecurityPolicy) -> None:
+                if csp:
+                    self.headers.set(name, csp.to_header())
+                else:
+                    self.headers.remove(name)
+
+            return parse_csp_header(self.headers.get(name), on_update)
+
+        def fset(self: Response, value: Any) -> None:
+            if not value:
+                self.headers.remove(name)
+            else:
+                self.headers.set(name, value if isinstance(value, str) else value.to_header())
+
+        return property(fget, fset, doc=f"The ``{name}`` header as a ContentSecurityPolicy"
+                        " (``.default_src = \"'self'\"``); changing it rewrites the header.")
+
+    content_security_policy = _csp_prop("Content-Security-Policy")
+    content_security_policy_report_only = _csp_prop("Content-Security-Policy-Report-Only")
+    del _csp_prop
 
     def add_vary(self, field: str) -> None:
         """Add ``field`` to ``Vary`` unless it is there."""

@@ -351,3 +351,23 @@ class HeaderSet:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._headers!r})"
+
+
+def iter_multi_items(mapping: Any) -> Iterator[tuple[Any, Any]]:
+    """Every ``(key, value)`` of a MultiDict (all values), of a dict (a list or tuple value
+    gives each of its items) or of an iterable of pairs.
+
+    >>> list(iter_multi_items({"a": [1, 2], "b": 3}))
+    [('a', 1), ('a', 2), ('b', 3)]
+    """
+    if hasattr(mapping, "lists") and hasattr(mapping, "getlist"):  # a MultiDict
+        yield from mapping.items(multi=True)
+    elif isinstance(mapping, dict) or hasattr(mapping, "keys"):
+        for key, value in mapping.items():
+            if isinstance(value, (list, tuple, set)):
+                for v in value:
+                    yield key, v
+            else:
+                yield key, value
+    else:
+        yield from mapping
