@@ -921,3 +921,62 @@ def test_werkzeug_routing_names_under_compat():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_build_prefers_the_rule_taking_more_values_and_get_without_method():
+    m = Map([Rule("/myview/", endpoint="v", methods=["GET"]),
+             Rule("/myview/<int:id>", endpoint="v", methods=["GET"]),
+             Rule("/myview/create", endpoint="v", methods=["POST"])])
+    adapter = m.bind("x")
+    assert adapter.build("v", {"id": 42}) == "/myview/42"
+    assert adapter.build("v", {"id": 42}, method="GET") == "/myview/42"
+    assert adapter.build("v") == "/myview/"
+    assert adapter.build("v", method="POST") == "/myview/create"
+    # Registration order is kept for iter_rules.
+    assert [r.rule for r in m.iter_rules("v")] == ["/myview/", "/myview/<int:id>", "/myview/create"]
+    assert m.iter_rules("v").__next__().build_compare_key() == (0, 0, 0)
+
+
+def test_build_without_method_falls_back_to_other_methods():
+    m = Map([Rule("/only-post", endpoint="p", methods=["POST"])])
+    assert m.bind("x").build("p") == "/only-post"
+
+
+def test_defaults_win_over_matched_values_as_in_werkzeug():
+    m = Map([Rule("/<name>", endpoint="n", defaults={"name": "fixed"}),
+             Rule("/page/<int:n>", endpoint="p", defaults={"kind": "page"})])
+    assert m.match("/anything") == (next(m.iter_rules("n")), {"name": "fixed"})
+    assert m.match("/page/2")[1] == {"n": 2, "kind": "page"}
+
+
+def test_redirect_defaults_sends_to_the_canonical_url():
+    m = Map([Rule("/", endpoint="show", defaults={"page": "home"}),
+             Rule("/page/<page>", endpoint="show", defaults={"page": "home"}),
+             Rule("/all/", endpoint="list", defaults={"n": 1}),
+             Rule("/all/<int:n>", endpoint="list")])
+    assert m.match("/")[1] == {"page": "home"}
+    with pytest.raises(RequestRedirect) as e:
+        m.match("/page/x")
+    assert e.value.new_url == "/"
+    # Different arguments: no redirect.
+    assert m.match("/all/3")[1] == {"n": 3}
+    off = Map([Rule("/", endpoint="show", defaults={"page": "home"}),
+               Rule("/page/<page>", endpoint="show", defaults={"page": "home"})],
+              redirect_defaults=False)
+    assert off.match("/page/x")[1] == {"page": "home"}
+
+
+def test_blueprint_url_defaults_redirect_like_flask(app, client):
+    from stein import Blueprint
+
+    bp = Blueprint("pages", __name__, url_defaults={"page": "home"})
+
+    @bp.route("/page/<page>")
+    @bp.route("/")
+    def show(page):
+        return page
+
+    app.register_blueprint(bp)
+    assert client.get("/").text == "home"
+    rv = client.get("/page/x")
+    assert rv.status_code == 308 and rv.headers["Location"].endswith("/")

@@ -320,6 +320,11 @@ class Rule(RuleFactory):
                 return False
         return True
 
+    def build_compare_key(self) -> tuple[int, int, int]:
+        """The order in which rules of one endpoint are tried when building a URL: not an
+        alias first, then the rules that take more arguments, then more defaults."""
+        return (1 if self.alias else 0, -len(self.arguments), -len(self.defaults or ()))
+
     def __str__(self) -> str:
         return self.rule
 
@@ -555,6 +560,7 @@ class Map:
             self.converters.update(converters)
         self._rules: list[Rule] = []
         self._by_endpoint: dict[str, list[Rule]] = {}
+        self._build_order: dict[str, list[Rule]] = {}
         self._trees: dict[str, _Tree] = {}
         self._dyn_domains: list[tuple[Callable[[str], Any], tuple[tuple[str, BaseConverter], ...], _Tree]] = []
         # Fast path: a map whose rules carry no host/subdomain matches on path alone.
@@ -572,6 +578,9 @@ class Map:
         rule.bind(self)
         self._rules.append(rule)
         self._by_endpoint.setdefault(rule.endpoint, []).append(rule)
+        order = self._build_order.setdefault(rule.endpoint, [])
+        order.append(rule)
+        order.sort(key=Rule.build_compare_key)  # stable: registration order breaks ties
         if rule.build_only:
             return
         if not rule._domain_parts:
@@ -684,10 +693,27 @@ class Map:
             return self._no_match(path, method, domain, allowed)
         rule, values = rv
         if rule.defaults:
-            values = {**rule.defaults, **values}
+            # As Werkzeug: a default also named in the pattern wins over the matched text
+            # (Rule("/", defaults={"name": "x"}, host="<name>") always gives name="x").
+            values = {**values, **rule.defaults}
+            if self.redirect_defaults:
+                self._redirect_to_defaults(rule, values, method)
         if rule.redirect_to is not None:
             self._redirect_to(rule, values)
         return rule, values
+
+    def _redirect_to_defaults(self, rule: Rule, values: dict[str, Any], method: str) -> None:
+        """One URL per resource: a rule whose defaults give the same values and that comes
+        first in build order is the canonical URL, and the matched one redirects to it
+        (``/page/home`` -> ``/`` for ``Rule("/", defaults={"page": "home"})``)."""
+        for other in self._build_order[rule.endpoint]:
+            if other is rule:
+                return
+            if other.build_only or other.defaults is None or other.arguments != rule.arguments:
+                continue
+            if other.suitable_for(values, method):
+                _, path = other.build({**values, **other.defaults}, append_unknown=False)
+                raise RequestRedirect(path)
 
     def _redirect_to(self, rule: Rule, values: dict[str, Any]) -> None:
         target = rule.redirect_to
@@ -729,14 +755,13 @@ class Map:
             raise BuildError(endpoint, values, method, "The endpoint does not exist.")
         clean = {k: v for k, v in values.items() if v is not None}
         best = None
-        for rule in rules:
-            if rule.suitable_for(clean, method):
-                # Prefer the rule whose defaults the values name explicitly.
-                if rule.defaults and any(k in clean for k in rule.defaults):
-                    best = rule
-                    break
-                if best is None:
-                    best = rule
+        # As Werkzeug: the rules that take more of the values are tried first (a rule
+        # whose defaults name a value counts it), and without a method a GET rule wins.
+        candidates = self._build_order[endpoint]
+        for wanted in ("GET", None) if method is None else (method,):
+            best = next((r for r in candidates if r.suitable_for(clean, wanted)), None)
+            if best is not None:
+                break
         if best is None:
             missing = set()
             for rule in rules:
