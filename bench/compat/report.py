@@ -40,7 +40,7 @@ def write_report(suites: Iterable[Suite], reference_file: Callable[[Suite], Path
     total_ref = total_ok = 0
     for suite in suites:
         ref_path = reference_file(suite)
-        ref = set(ref_path.read_text().split()) if ref_path.exists() else set()
+        ref = set(ref_path.read_text().splitlines()) if ref_path.exists() else set()
         origin = "sdist" if suite.repo is None else f"repo {suite.repo[1]}"
         res_path = results_file(suite, "stein")
         if not res_path.exists():

@@ -326,7 +326,7 @@ def print_differences(suite: Suite) -> None:
     if not path.exists() or not reference_file(suite).exists():
         return
     results = json.loads(path.read_text())
-    for node in sorted(reference_file(suite).read_text().split()):
+    for node in sorted(reference_file(suite).read_text().splitlines()):
         r = results.get(node) or _uncollected(results, node)
         if r["outcome"] != "passed":
             print(f"{suite.name}: {node}: {r['message']}")
