@@ -165,7 +165,12 @@ class BodyTimeout(RequestTimeout, TimeoutError):
     """408: the client did not send the request body within the server's body timeout.
 
     Raised from ``wsgi.input`` reads, so a Stein app answers it as a 408 (and the server
-    closes the connection); as a ``TimeoutError`` it also stops code that only knows I/O.
+    closes the connection); as a ``TimeoutError`` it also stops code that only knows I/O::
+
+        try:
+            data = environ["wsgi.input"].read()
+        except BodyTimeout as e:
+            ...  # e.code == 408
     """
 
 

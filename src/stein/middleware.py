@@ -183,7 +183,13 @@ class ProxyFix:
         return self.app(environ, start_response)
 
     def rewrite(self, environ: dict[str, Any]) -> None:
-        """Apply the trusted proxy headers to a WSGI ``environ`` in place."""
+        """Apply the trusted proxy headers to a WSGI ``environ`` in place.
+
+        >>> env = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+        >>> ProxyFix(None, x_for=1).rewrite(env)  # type: ignore[arg-type]
+        >>> env["REMOTE_ADDR"]
+        '203.0.113.9'
+        """
         environ["stein.proxy_fix.orig"] = {
             k: environ.get(k)
             for k in ("REMOTE_ADDR", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME",
@@ -206,7 +212,13 @@ class ProxyFix:
 
     def rewrite_scope(self, scope: dict[str, Any]) -> dict[str, Any]:
         """A copy of an ASGI ``http``/``websocket`` scope with the trusted proxy headers
-        applied: the same rules as :meth:`rewrite`, run on the scope's headers."""
+        applied: the same rules as :meth:`rewrite`, run on the scope's headers.
+
+        >>> scope = {"type": "http", "scheme": "http", "client": ("10.0.0.1", 5000),
+        ...          "headers": [(b"x-forwarded-proto", b"https")]}
+        >>> ProxyFix(None, x_proto=1).rewrite_scope(scope)["scheme"]  # type: ignore[arg-type]
+        'https'
+        """
         # The headers that matter, as a server would fold them into an environ (names with
         # "_" dropped, repeated ones joined), plus what the scope says about the connection.
         env: dict[str, Any] = {}
