@@ -862,6 +862,14 @@ def test_config_attributes_set_in_a_subclass_body():
     assert "session=" in app.test_client().get("/set").headers["Set-Cookie"]
     assert Stein(__name__).config["SECRET_KEY"] is None
 
+    class FromEnv(Stein):
+        @property
+        def secret_key(self):  # a subclass's own property stays in charge
+            return "from-a-property-and-long-enough-to-sign-with"
+
+    assert FromEnv(__name__).secret_key == "from-a-property-and-long-enough-to-sign-with"
+    assert FromEnv(__name__).config["SECRET_KEY"] is None
+
 
 def test_app_is_freed_without_the_garbage_collector():
     import gc

@@ -424,7 +424,8 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
         class_config = dict(cls._class_config)
         for name, value in list(cls.__dict__.items()):
             forward = getattr(Stein, name, None)
-            if isinstance(forward, ConfigAttribute) and not isinstance(value, ConfigAttribute):
+            # Only plain values: a property or method of that name is the subclass's own.
+            if isinstance(forward, ConfigAttribute) and not hasattr(value, "__get__"):
                 # Put the descriptor back in charge so that ``app.secret_key`` and
                 # ``app.config["SECRET_KEY"]`` stay one value.
                 class_config[forward.__name__] = value
