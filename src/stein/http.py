@@ -619,6 +619,7 @@ def parse_cookie(header: str | dict[str, Any] | None, cls: type[MultiDict] | Non
     """
     if isinstance(header, dict):
         header = header.get("HTTP_COOKIE")
+    out: dict[str, str] = {}
     pairs: list[tuple[str, str]] = []
     if header:
         if not header.isascii():
@@ -629,15 +630,13 @@ def parse_cookie(header: str | dict[str, Any] | None, cls: type[MultiDict] | Non
         for part in header.split(";"):
             k, sep, v = part.partition("=")
             k = k.strip()
-            if sep and k:
-                pairs.append((k, v.strip()))
-    if cls is not None:
-        return cls([(k, _unquote_cookie(v)) for k, v in pairs])
-    out: dict[str, str] = {}
-    for k, v in pairs:
-        if k not in out:
-            out[k] = _unquote_cookie(v)
-    return out
+            if not sep or not k:
+                continue
+            if cls is not None:
+                pairs.append((k, _unquote_cookie(v.strip())))
+            elif k not in out:
+                out[k] = _unquote_cookie(v.strip())
+    return out if cls is None else cls(pairs)
 
 
 _cookie_safe = frozenset(
