@@ -228,3 +228,15 @@ def test_session_proxy_item_access_opens_the_session_and_fails_outside_a_request
         session["k"] = 1
         assert session["k"] == 1 and "k" in session and session.get("k") == 1
         assert session.modified
+
+
+def test_proxies_can_be_unwrapped_outside_a_context() -> None:
+    import inspect
+
+    from stein import current_app, g, request, session
+    from stein.ctx import app_ctx
+
+    # inspect.unwrap (doctest, pytest collection) must not need a context.
+    for proxy in (request, session, g, current_app, app_ctx):
+        assert hasattr(proxy, "__wrapped__")
+        inspect.unwrap(proxy)

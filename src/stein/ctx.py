@@ -273,6 +273,12 @@ class _ProxyOps:
         """The real object behind the proxy (to pass to another thread, or compare)."""
         return self._lookup()
 
+    @property
+    def __wrapped__(self) -> Any:
+        # What the proxy stands for, without looking it up: inspect.unwrap, doctest and
+        # pytest ask for this and must not get "Working outside of request context".
+        return self._lookup
+
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._lookup(), name, value)
 
@@ -540,9 +546,11 @@ class LocalProxy(_ProxyOps):
         object.__setattr__(self, "_proxy_name", name or getattr(local, "__name__", "proxy"))
         object.__setattr__(self, "_LocalProxy__wrapped", local)
 
+    @property
+    def __wrapped__(self) -> Any:
+        return object.__getattribute__(self, "_LocalProxy__wrapped")
+
     def __getattr__(self, name: str) -> Any:
-        if name == "__wrapped__":
-            return object.__getattribute__(self, "_LocalProxy__wrapped")
         return getattr(self._lookup(), name)
 
     def __repr__(self) -> str:
