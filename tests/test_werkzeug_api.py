@@ -669,6 +669,9 @@ def test_werkzeug_names_under_compat() -> None:
                      "ClosingIterator", "LimitedStream", "responder", "get_input_stream"):
             assert hasattr(ww, name), name
         assert hasattr(wurls, "iri_to_uri") and hasattr(wurls, "uri_to_iri")
+        csp = importlib.import_module("werkzeug.datastructures.csp")
+        etag = importlib.import_module("werkzeug.datastructures.etag")
+        assert csp.ContentSecurityPolicy is wd.ContentSecurityPolicy and etag.ETags is wd.ETags
     finally:
         stein.compat.uninstall()
 

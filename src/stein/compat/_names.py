@@ -39,6 +39,8 @@ MODULES: dict[str, str] = {
     "werkzeug.datastructures.accept": "stein.datastructures",
     "werkzeug.datastructures.auth": "stein.datastructures",
     "werkzeug.datastructures.cache_control": "stein.datastructures",
+    "werkzeug.datastructures.csp": "stein.datastructures",
+    "werkzeug.datastructures.etag": "stein.datastructures",
     "werkzeug.datastructures.file_storage": "stein.datastructures",
     "werkzeug.datastructures.headers": "stein.datastructures",
     "werkzeug.datastructures.mixins": "stein.datastructures",
