@@ -307,6 +307,11 @@ def run_one(suite: Suite, rebuild_reference: bool, stein_src: Path | None = None
         venv = build_venv(suite, "flask")
         results = run_suite(suite, src, "flask", venv)
         _save(suite, "flask", results)
+        if not any(r["outcome"] == "passed" for r in results.values()):
+            # A broken reference run (no report, an import error) must not become the
+            # reference: every Stein result would then count as "nothing to compare".
+            raise SystemExit(f"{suite.name}: nothing passed on Flask; see "
+                             f"{CACHE / 'work' / (suite.key + '-flask') / 'pytest.log'}")
         ref.write_text("".join(f"{n}\n" for n, r in sorted(results.items())
                                if r["outcome"] == "passed"))
     venv = build_venv(suite, "stein")

@@ -46,29 +46,45 @@ class Suite:
         return repo, tag
 
 
+_REPO_NOTE = ("The sdist ships no tests: they are read from the repository at the release "
+              "tag, where a copy is on the machine (STEIN_COMPAT_MIRROR); elsewhere, CI "
+              "included, the suite is not run and its committed reference stays.")
+
 SUITES: tuple[Suite, ...] = (
     Suite("Flask-Login", "0.6.3", ("asgiref", "blinker", "semantic-version")),
     Suite("Flask-WTF", "1.3.0", ("Flask-Babel", "flask-reuploaded", "email_validator"),
-          source="repo:pallets-eco/flask-wtf@v1.3.0"),
+          source="repo:pallets-eco/flask-wtf@v1.3.0", notes=_REPO_NOTE),
     # Flask-SQLAlchemy 3.1 predates SQLAlchemy 2.1 (its dataclass models fail there).
-    Suite("Flask-SQLAlchemy", "3.1.1", ("blinker", "SQLAlchemy<2.1")),
+    Suite("Flask-SQLAlchemy", "3.1.1", ("blinker", "SQLAlchemy<2.1"),
+          notes="With SQLAlchemy < 2.1: 3.1.1's dataclass models fail on 2.1, on Flask too."),
     # Its tests run ``flask db ...`` in a subprocess: the Stein venv answers those through
     # the STEIN_COMPAT=1 start-up hook, as a deployment would.
-    Suite("Flask-Migrate", "4.1.0", ("SQLAlchemy<2.1",), pytest_args=("-p", "no:logging")),
+    Suite("Flask-Migrate", "4.1.0", ("SQLAlchemy<2.1",), pytest_args=("-p", "no:logging"),
+          notes="Its tests run `flask db ...` in subprocesses; on Stein those go through "
+                "the STEIN_COMPAT=1 start-up hook (the console script is real Flask's)."),
     Suite("Flask-Cors", "6.0.5", ("packaging",)),
     # pylibmc needs libmemcached headers; its tests are skipped on both sides.
-    Suite("Flask-Caching", "2.5.1", ("asgiref", "pytest-asyncio", "pytest-xprocess", "redis")),
+    Suite("Flask-Caching", "2.5.1", ("asgiref", "pytest-asyncio", "pytest-xprocess", "redis"),
+          notes="The Redis tests start redis-server (`make compat` installs it); the "
+                "Memcached ones (pylibmc, a memcached server) fail on both sides."),
     # The Redis/Memcached/MongoDB tests start Docker containers (not available here):
     # they fail on both sides and so are not in the reference.
     Suite("Flask-Limiter", "4.1.1", ("asgiref", "flask-restful", "flask-restx", "hiro>0.1.6",
                                       "pytest-check", "pytest-mock", "redis", "pymemcache",
-                                      "pymongo")),
+                                      "pymongo"),
+          notes="The Redis/Memcached/MongoDB tests start Docker containers and fail on both "
+                "sides; `test_flask_restx_resource` is marked xfail and passes (XPASS) on "
+                "both, so it is counted."),
     Suite("Flask-HTTPAuth", "4.8.1", ("asgiref",), pytest_args=("-p", "no:logging")),
-    Suite("Flask-Babel", "4.0.0", ("pytest-mock",), source="repo:python-babel/flask-babel@v4.0.0"),
-    Suite("Flask-Mail", "0.10.0", (), source="repo:pallets-eco/flask-mail@0.10.0"),
+    Suite("Flask-Babel", "4.0.0", ("pytest-mock",), source="repo:python-babel/flask-babel@v4.0.0",
+          notes=_REPO_NOTE),
+    Suite("Flask-Mail", "0.10.0", (), source="repo:pallets-eco/flask-mail@0.10.0",
+          notes=_REPO_NOTE),
     Suite("APIFlask", "3.1.2", ("asgiref", "openapi-spec-validator", "pyyaml", "packaging",
                                 "flask-sqlalchemy", "SQLAlchemy<2.1", "authlib", "marshmallow-dataclass",
-                                "pydantic"), paths=("tests", "examples")),
+                                "pydantic"), paths=("tests", "examples"),
+          notes="tests/ and examples/ (as its tox.ini runs them); on Flask one test fails "
+                "(marshmallow's abstract Number) and one is skipped."),
     Suite("flask-smorest", "0.47.0", ("asgiref", "packaging", "marshmallow", "webargs==8.7.1",
                                       "apispec==6.10.0", "PyYAML")),
 )
