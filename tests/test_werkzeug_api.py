@@ -168,7 +168,8 @@ def test_http_date_forms() -> None:
 
 def test_accept_header_classes() -> None:
     acc = parse_accept_header("text/html;level=1, text/*;q=0.5, */*;q=0.1", MIMEAccept)
-    assert acc.best == "text/html;level=1"
+    assert acc.best == "text/html; level=1"
+    assert acc.quality("text/html; level=1") == 1 and acc.quality("text/html") == 0.5
     assert acc.quality("text/plain") == 0.5 and acc["image/png"] == 0.1
     assert acc.best_match(["image/png", "text/plain"]) == "text/plain"
     assert acc.accept_html and not parse_accept_header("application/json", MIMEAccept).accept_html

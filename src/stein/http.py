@@ -259,7 +259,7 @@ _A = TypeVar("_A", bound=Accept)
 def parse_accept_header(value: str | None, cls: type[_A] = Accept) -> _A:  # type: ignore[assignment]
     """Parse an ``Accept``-style header into ``cls`` (``MIMEAccept``, ``LanguageAccept``...).
 
-    Media-type parameters other than ``q`` stay on the value (``text/html;level=1``); an
+    Media-type parameters other than ``q`` stay on the value (``text/html; level=1``); an
     entry with a quality that is not a number in [0, 1] is skipped, never raised.
 
     >>> parse_accept_header("text/html, application/json;q=0.5", MIMEAccept).best
@@ -281,7 +281,7 @@ def parse_accept_header(value: str | None, cls: type[_A] = Accept) -> _A:  # typ
             if not 0 <= q <= 1 or q != q:
                 continue
         if opts:
-            item = dump_options_header(item, opts).replace("; ", ";")
+            item = dump_options_header(item, opts)
         values.append((item, q))
     return cls(values)
 
