@@ -222,8 +222,24 @@ def test_port_rewrites_imports_and_names_but_not_strings() -> None:
     """)
 
 
+def test_port_renames_environment_names_in_strings_only() -> None:
+    src = 'os.environ["FLASK_APP"] = "x"  # FLASK_APP\nload_dotenv(".flaskenv")\nNOT_FLASK_X = "NOT_FLASK_X"\n'
+    assert port_source(src) == (
+        'os.environ["STEIN_APP"] = "x"  # FLASK_APP\nload_dotenv(".steinenv")\n'
+        'NOT_FLASK_X = "NOT_FLASK_X"\n')
+
+
 def test_port_command_rewrites_files_in_place(tmp_path: Path) -> None:
     f = tmp_path / "app.py"
     f.write_text("from flask import Flask\n")
-    subprocess.run([sys.executable, "-m", "stein.compat.port", str(f)], check=True, timeout=30)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "views.py").write_text("import werkzeug.exceptions\n")
+    (tmp_path / "pkg" / ".flaskenv").write_text("FLASK_APP=app\n")
+    diff = subprocess.run([sys.executable, "-m", "stein.compat.port", "--diff", str(tmp_path)],
+                          check=True, timeout=30, capture_output=True, text=True).stdout
+    assert "+from stein import Stein" in diff and f.read_text() == "from flask import Flask\n"
+    subprocess.run([sys.executable, "-m", "stein.compat.port", str(tmp_path)], check=True,
+                   timeout=30, capture_output=True)
     assert f.read_text() == "from stein import Stein\n"
+    assert (tmp_path / "pkg" / "views.py").read_text() == "import stein.exceptions\n"
+    assert (tmp_path / "pkg" / ".steinenv").exists() and not (tmp_path / "pkg" / ".flaskenv").exists()

@@ -75,10 +75,9 @@ def prepare(mode: str, work: Path | None = None) -> Path:
     shutil.copytree(src, work / "tests")
     conftest = _PYTEST9_SHIM
     if mode == "renamed":
-        from stein.compat.port import port_source
+        from stein.compat.port import port_tree
 
-        for path in (work / "tests").rglob("*.py"):
-            path.write_text(port_source(path.read_text(encoding="utf-8")), encoding="utf-8")
+        port_tree(work / "tests")
     elif mode == "compat":
         conftest += _COMPAT_CONFTEST
     (work / "conftest.py").write_text(conftest)

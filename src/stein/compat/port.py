@@ -1,18 +1,20 @@
 """Rewrite Flask source to import Stein instead: the "renaming imports" of porting, done
 by the same table that :mod:`stein.compat` answers imports from.
 
-Only code is rewritten, never strings or comments: ``flask.globals.request_ctx`` becomes
+Code is rewritten, comments never: ``flask.globals.request_ctx`` becomes
 ``stein.ctx.request_ctx``, ``from werkzeug.test import Client`` becomes ``from
 stein.testing import Client``, ``FlaskClient`` becomes ``SteinClient`` and ``Flask``
-becomes ``Stein``. Third-party modules (``flask_login``, ``alchemical.flask``) are left
+becomes ``Stein``. In strings only environment names change (``"FLASK_APP"`` becomes
+``"STEIN_APP"``, ``".flaskenv"`` becomes ``".steinenv"``), and a directory's ``.flaskenv``
+files are renamed to match. Third-party modules (``flask_login``, ``alchemical.flask``) are left
 alone: they keep importing ``flask``, which is what :mod:`stein.compat` is for.
 
 >>> print(port_source("from flask import Flask, request\\napp = Flask(__name__)\\n"), end="")
 from stein import Stein, request
 app = Stein(__name__)
 
-From the shell: ``python -m stein.compat.port app.py tests/*.py`` rewrites the files in
-place (``--diff`` prints a diff instead).
+From the shell: ``python -m stein.compat.port .`` rewrites every ``.py`` file under the
+current directory in place (``--diff`` prints a diff instead and changes nothing).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ import tokenize
 from pathlib import Path
 
 from ._names import MODULES
+
+# Inside string literals: Flask's environment variable names and its dotenv file.
+_ENV_NAME = re.compile(r"(?<![A-Za-z0-9_])FLASK_(?=[A-Za-z_])")
+_DOTENV = re.compile(r"\.flaskenv\b")
 
 # Flask's names for classes Stein names after itself; only these exact names, so that a
 # third-party ``FlaskAppBuilder`` keeps its own.
@@ -83,6 +89,10 @@ def port_source(source: str) -> str:
             new = _CLASS_NAMES.sub(r"Stein\1", tok.string)
             if new != tok.string:
                 edits.append((offset(tok.start), offset(tok.end), new))
+        elif tok.type == tokenize.STRING:
+            new = _DOTENV.sub(".steinenv", _ENV_NAME.sub("STEIN_", tok.string))
+            if new != tok.string:
+                edits.append((offset(tok.start), offset(tok.end), new))
         if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
             prev = tok.string
         i += 1
@@ -91,22 +101,47 @@ def port_source(source: str) -> str:
     return source
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Rewrite the given files in place, or print a diff with ``--diff``."""
-    parser = argparse.ArgumentParser(prog="python -m stein.compat.port", description=__doc__)
-    parser.add_argument("files", nargs="+", type=Path)
-    parser.add_argument("--diff", action="store_true", help="print a diff, change nothing")
-    args = parser.parse_args(argv)
-    for path in args.files:
+def port_tree(root: Path) -> list[Path]:
+    """Port every ``.py`` file under ``root`` in place and rename its ``.flaskenv`` files;
+    return the paths changed."""
+    changed = []
+    for path in sorted(root.rglob("*.py")):
         old = path.read_text(encoding="utf-8")
         new = port_source(old)
-        if new == old:
-            continue
-        if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(
-                old.splitlines(True), new.splitlines(True), str(path), str(path)))
-        else:
+        if new != old:
             path.write_text(new, encoding="utf-8")
+            changed.append(path)
+    for path in sorted(root.rglob(".flaskenv")):
+        target = path.with_name(".steinenv")
+        path.rename(target)
+        changed.append(target)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the given files and directories in place, or print a diff with ``--diff``."""
+    parser = argparse.ArgumentParser(prog="python -m stein.compat.port",
+                                     description="Rewrite Flask imports for Stein.")
+    parser.add_argument("paths", nargs="+", type=Path, help="files or directories")
+    parser.add_argument("--diff", action="store_true", help="print a diff, change nothing")
+    args = parser.parse_args(argv)
+    for given in args.paths:
+        if given.is_dir() and not args.diff:
+            for path in port_tree(given):
+                print(f"ported {path}")
+            continue
+        files = sorted(given.rglob("*.py")) if given.is_dir() else [given]
+        for path in files:
+            old = path.read_text(encoding="utf-8")
+            new = port_source(old)
+            if new == old:
+                continue
+            if args.diff:
+                sys.stdout.writelines(difflib.unified_diff(
+                    old.splitlines(True), new.splitlines(True), str(path), str(path)))
+            else:
+                path.write_text(new, encoding="utf-8")
+                print(f"ported {path}")
     return 0
 
 
