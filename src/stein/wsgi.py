@@ -197,9 +197,9 @@ class ClosingIterator:
     iterable's own ``close``), as servers close what an app returned.
 
     >>> done = []
-    >>> it = ClosingIterator([b"a"], lambda: done.append(1)); list(it); it.close(); done
-    [b'a']
-    [1]
+    >>> it = ClosingIterator([b"a"], lambda: done.append(1))
+    >>> b"".join(it), it.close(), done
+    (b'a', None, [1])
     """
 
     def __init__(self, iterable: Iterable[bytes],
