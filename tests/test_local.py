@@ -190,3 +190,26 @@ def test_app_ctx_and_request_ctx_proxies_push_and_pop(app: Stein) -> None:
 
     assert app.test_client().get("/").text == "ok"
     assert teardowns == ["app"]
+
+
+def test_compat_shows_g_and_unbound_proxies_in_flasks_words() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import stein, stein.compat
+        from stein import Stein, g
+        app = Stein("demo")
+        assert repr(g) == "<unbound proxy g>"
+        with app.app_context():
+            assert repr(g) == "<stein.g of 'demo'>"
+        stein.compat.install()
+        assert repr(g) == "<LocalProxy unbound>"
+        with app.app_context():
+            assert repr(g) == "<flask.g of 'demo'>"
+        stein.compat.uninstall()
+        assert repr(g) == "<unbound proxy g>"
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
