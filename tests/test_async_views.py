@@ -160,3 +160,19 @@ def test_context_in_pool_for_100_concurrent_sync_views(app: Stein) -> None:
 
     results = asyncio.run(go())
     assert [r.text for r in results] == [f"{i} stein-asgi" for i in range(100)]
+
+
+def test_asgi_request_closes_setup_in_debug_mode(app: Stein) -> None:
+    import pytest
+
+    app.debug = True
+
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    assert not app._got_first_request
+    res = asyncio.run(acall(app, path="/"))
+    assert res.status == 200 and app._got_first_request
+    with pytest.raises(AssertionError, match="setup method 'add_url_rule'"):
+        app.add_url_rule("/late", "late", lambda: "late")

@@ -515,6 +515,8 @@ async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send:
     does the same thing step by step."""
     if app._startup_pending:
         await run_startup(app)
+    if not app._got_first_request:
+        app._got_first_request = True  # as in Stein.wsgi_app (see _check_setup_finished)
     environ = build_environ(scope, receive)
     request = app.request_class(environ)
     ctx = RequestContext(app, environ, request)
