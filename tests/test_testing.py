@@ -541,3 +541,38 @@ def test_response_headers_assignment_under_compat():
     finally:
         allow_headers_assignment(False)
     assert "headers" not in Response.__dict__
+
+
+def test_cli_runner_is_a_click_runner(app):
+    from click.testing import CliRunner
+
+    @app.cli.command("hello")
+    def hello():
+        print("hello from the app")
+
+    runner = app.test_cli_runner()
+    assert isinstance(runner, CliRunner)
+    assert runner.invoke(args=["hello"]).output == "hello from the app\n"
+
+
+def test_werkzeug_names_under_compat():
+    import importlib
+
+    import stein.compat
+
+    was = stein.compat.is_installed()
+    stein.compat.install()
+    try:
+        wt = importlib.import_module("werkzeug.test")
+        ds = importlib.import_module("werkzeug.datastructures")
+        ft = importlib.import_module("flask.testing")
+        assert wt.EnvironBuilder is ft.EnvironBuilder and ft.FlaskClient is wt.TestClient
+        files = ds.FileMultiDict()
+        files.add_file("f", __file__)
+        assert files["f"].content_type == "text/x-python"
+        files["f"].close()
+        client = importlib.import_module("flask").Flask("ua").test_client()
+        assert client.environ_base["HTTP_USER_AGENT"].startswith("Werkzeug/")
+    finally:
+        if not was:
+            stein.compat.uninstall()

@@ -674,50 +674,47 @@ _STANDARD_TAGS = dict(TaggedJSONSerializer().tags)
 # circular-reference markers (a dict shared across threads would give false alarms);
 # whatever they fail on, the general path redoes and so gives its own answer or error.
 _c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-_encoders: dict[tuple[bool, bool], Any] = {}
-
-
-def _encoder(sort_keys: bool, ensure_ascii: bool) -> Any:
-    enc = _encoders.get((sort_keys, ensure_ascii))
-    if enc is None and _c_make_encoder is not None:
-        quote = json.encoder.encode_basestring_ascii if ensure_ascii \
-            else json.encoder.encode_basestring
-        enc = _encoders[(sort_keys, ensure_ascii)] = _c_make_encoder(
-            None, _tag, quote, None, ":", ",", sort_keys, False, True)
-    return enc
-
-
+_ENCODERS: dict[tuple[bool, bool], Any] = {} if _c_make_encoder is None else {
+    (sort_keys, ensure_ascii): _c_make_encoder(
+        None, _tag,
+        json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring,
+        None, ":", ",", sort_keys, False, True)
+    for sort_keys in (False, True) for ensure_ascii in (False, True)
+}
+# What stein.json.dumps writes with outside an app: the stdlib defaults.
+_OUTSIDE_APP = _ENCODERS.get((False, True))
 _scan = json.JSONDecoder(object_hook=_untag).scan_once  # type: ignore[attr-defined]
-
-
-def _json_settings() -> tuple[bool, bool] | None:
-    """``(sort_keys, ensure_ascii)`` that ``stein.json.dumps`` writes with now, or
-    ``None`` when it goes through a JSON provider with its own ``dumps``."""
-    actx = _cv_app.get(None)
-    if actx is None:
-        return False, True  # the stdlib defaults stein.json.dumps uses outside an app
-    provider: Any = actx.app.json
-    if type(provider).dumps is not DefaultJSONProvider.dumps:
-        return None
-    return bool(provider.sort_keys), bool(provider.ensure_ascii)
 
 
 def _dumps_json(obj: Any, serializer: TaggedJSONSerializer | None = None) -> str:
     """``serializer.dumps(obj)`` (default :data:`session_json_serializer`), the same
-    text: through a prebuilt C encoder when the serializer has only the standard tags
-    and ``obj`` holds nothing the encoder would write differently."""
+    text: through a prebuilt C encoder when the serializer has only the standard tags,
+    the JSON is written with the stock provider's settings (``sort_keys``,
+    ``ensure_ascii``) or outside an app, and ``obj`` holds nothing the encoder would
+    write differently from the tags (:func:`_fast_ok`)."""
     if serializer is None:
         serializer = session_json_serializer
     if not serializer._changed:
-        settings = _json_settings()
-        if settings is not None:
-            enc = _encoder(*settings)
+        actx = _cv_app.get(None)
+        if actx is None:
+            enc = _OUTSIDE_APP
+        else:
+            provider: Any = actx.app.json
+            enc = None
+            if type(provider).dumps is _STOCK_DUMPS:
+                enc = _ENCODERS.get((provider.sort_keys, provider.ensure_ascii))
+                if enc is None and _ENCODERS:  # truthy settings that are not bools
+                    enc = _ENCODERS[(bool(provider.sort_keys), bool(provider.ensure_ascii))]
+        if enc is not None:
             try:
-                if enc is not None and _fast_ok(obj):
+                if _fast_ok(obj):
                     return "".join(enc(obj, 0))
             except Exception:
-                pass
+                pass  # the general path gives its own answer or error
     return serializer.dumps(obj)
+
+
+_STOCK_DUMPS = DefaultJSONProvider.dumps
 
 
 def _loads_json(data: bytes, serializer: TaggedJSONSerializer | None = None) -> Any:

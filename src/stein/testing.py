@@ -22,6 +22,8 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from click.testing import CliRunner
+
 from .datastructures import Headers
 from .environ import (
     EnvironBuilder,
@@ -621,30 +623,27 @@ class SteinClient(Client):
 TestClient = SteinClient
 
 
-class SteinCliRunner:
-    """Invokes ``app.cli`` commands in tests (click's ``CliRunner`` with the app loaded).
+class SteinCliRunner(CliRunner):
+    """click's ``CliRunner`` for the app's commands (``app.test_cli_runner()``, Flask's
+    ``FlaskCliRunner``): :meth:`invoke` runs ``app.cli`` with the app loaded.
 
     >>> # result = app.test_cli_runner().invoke(args=["hello"]); result.output
     """
 
     def __init__(self, app: Stein, **kwargs: Any) -> None:
-        from click.testing import CliRunner
-
         self.app = app
-        self._runner = CliRunner(**kwargs)
+        super().__init__(**kwargs)
 
-    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:
-        """Run a command; ``cli`` defaults to the app's command group."""
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Run a command (``cli`` defaults to the app's command group); without ``obj``
+        the command gets a ``ScriptInfo`` that loads this app."""
         if cli is None:
             cli = self.app.cli
         if "obj" not in kwargs:
             from .cli import ScriptInfo
 
             kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
-        return self._runner.invoke(cli, args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._runner, name)
+        return super().invoke(cli, args, **kwargs)
 
 
 class ASGITestClient:

@@ -97,6 +97,8 @@ ALIASES: dict[tuple[str, str], str] = {
     ("stein.app", "Flask"): "stein.app:Stein",
     ("stein.testing", "FlaskClient"): "stein.testing:TestClient",
     ("stein.testing", "FlaskCliRunner"): "stein.testing:SteinCliRunner",
+    # Werkzeug keeps the test builder's file dict with its data structures.
+    ("stein.datastructures", "FileMultiDict"): "stein.environ:FileMultiDict",
     ("stein.cli", "FlaskGroup"): "stein.cli:SteinGroup",
     # Read by extensions (Flask-WTF's form meta): Werkzeug keeps it in werkzeug.utils,
     # Stein beside the request it serves.
