@@ -31,6 +31,7 @@ from .exceptions import (
 from .helpers import env_name, get_debug_flag
 from .instance import instance_path_for
 from .json import DefaultJSONProvider, JSONProvider
+from .loops import run_coroutine as _run_coroutine
 from .matching import RequestMatchingMixin
 from .routing import Map, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func, setupmethod
@@ -71,23 +72,12 @@ def _load_asgi() -> Any:
 
     _asgi_handle = handle
     return handle
-_loops = threading.local()
 
 
 def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     if value is None or isinstance(value, timedelta):
         return value
     return timedelta(seconds=value)
-
-
-def _run_coroutine(coro: Any) -> Any:
-    """Run a coroutine to completion on this thread's event loop (made once, then reused)."""
-    loop = getattr(_loops, "loop", None)
-    if loop is None or loop.is_closed():
-        import asyncio
-
-        loop = _loops.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(coro)
 
 
 class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, TemplatingMixin,

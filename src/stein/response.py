@@ -300,9 +300,9 @@ class Response:
         body = self.response
         if hasattr(body, "__aiter__"):
             # An async generator served over WSGI: step it on this thread's event loop.
-            from .app import _run_coroutine
+            from .loops import run_coroutine
 
-            body = _iter_async(body, _run_coroutine)
+            body = _iter_async(body, run_coroutine)
         for item in body:
             if isinstance(item, str):
                 yield item.encode(self.charset)
