@@ -65,6 +65,8 @@ class Authorization:
         return (self.type, self.token, self.parameters) == (other.type, other.token, other.parameters)
 
     __hash__ = None  # type: ignore[assignment]
+    # __getitem__ would otherwise make it "iterable" forever (None for every index).
+    __iter__ = None
 
     @classmethod
     def from_header(cls, value: str | None) -> Authorization | None:
@@ -198,6 +200,7 @@ class WWWAuthenticate:
             other.type, other.token, dict(other.parameters))
 
     __hash__ = None  # type: ignore[assignment]
+    __iter__ = None  # not iterable (see Authorization)
 
     @classmethod
     def from_header(cls, value: str | None) -> WWWAuthenticate | None:

@@ -154,12 +154,14 @@ class Unauthorized(HTTPException):
 
     def __init__(
         self, description: str | None = None, response: Response | None = None,
-        www_authenticate: str | list[str] | None = None,
+        www_authenticate: Any = None,
     ) -> None:
         super().__init__(description, response)
-        if isinstance(www_authenticate, str):
-            www_authenticate = [www_authenticate]
-        self.www_authenticate = www_authenticate or []
+        if www_authenticate is None:
+            www_authenticate = []
+        elif not isinstance(www_authenticate, (list, tuple)):
+            www_authenticate = [www_authenticate]  # one challenge: a str or WWWAuthenticate
+        self.www_authenticate = list(www_authenticate)
 
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
         h = super().get_headers(environ)
