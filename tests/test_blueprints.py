@@ -375,3 +375,20 @@ def test_blueprint_on_two_apps() -> None:
     a2.register_blueprint(bp, url_prefix="/two")
     assert a1.test_client().get("/s").text == "shared"
     assert a2.test_client().get("/two/s").text == "shared"
+
+
+def test_endpoint_decorator_names_the_app_endpoint_too(app: Stein, client) -> None:  # type: ignore[no-untyped-def]
+    from stein.routing import Rule
+
+    # As in Flask: a rule the app adds without a view, served by a blueprint's function.
+    app.url_map.add(Rule("/foo", endpoint="bar"))
+    bp = Blueprint("bp", __name__)
+
+    @bp.endpoint("bar")
+    def foobar():  # type: ignore[no-untyped-def]
+        return request.endpoint
+
+    app.register_blueprint(bp, url_prefix="/bp_prefix")
+    assert client.get("/foo").text == "bar"
+    assert client.get("/bp_prefix/bar").status_code == 404
+    assert app.view_functions["bar"] is app.view_functions["bp.bar"] is foobar
