@@ -859,7 +859,9 @@ def test_bind_to_environ_reads_host_script_path_and_subdomain():
     assert (plain.server_name, plain.subdomain) == ("api.example.com", "")
     assert plain.match() == ("index", {})
     # A host outside the server name matches no subdomain rule.
-    other = m.bind_to_environ({**environ, "HTTP_HOST": "evil.test"}, server_name="example.com")
+    with pytest.warns(UserWarning, match="not under the server name"):
+        other = m.bind_to_environ({**environ, "HTTP_HOST": "evil.test"},
+                                  server_name="example.com")
     assert other.subdomain == "<invalid>"
     with pytest.raises(NotFound):
         other.match()

@@ -19,6 +19,7 @@ so this module needs nothing from :mod:`stein.routing` at import time.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -221,7 +222,10 @@ def bind_to_environ(map: Map, environ: Mapping[str, Any], server_name: str | Non
     if subdomain is None and not map.host_matching:
         here, known = host.split("."), server_name.split(".")
         if here[-len(known):] != known:
-            # A host outside SERVER_NAME: no rule with a subdomain can match it.
+            # A host outside SERVER_NAME: no rule with a subdomain can match it. Said
+            # aloud, as Werkzeug does: it is most often a misconfigured SERVER_NAME.
+            warnings.warn(f"The request's host {host!r} is not under the server name "
+                          f"{server_name!r}: no subdomain rule will match it.", stacklevel=3)
             subdomain = "<invalid>"
         else:
             subdomain = ".".join(p for p in here[:-len(known)] if p)
