@@ -727,3 +727,24 @@ def test_iter_multi_items_and_deepcopy() -> None:
     md = MultiDict([("a", [1]), ("a", [2])])
     deep = copy.deepcopy(md)
     assert deep == md and deep.getlist("a")[0] is not md.getlist("a")[0]
+
+
+def test_request_limits_defaults_config_and_overrides() -> None:
+    app = Stein(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=100, MAX_FORM_MEMORY_SIZE=50, MAX_FORM_PARTS=3)
+    r = Request(env())
+    assert (r.max_content_length, r.max_form_memory_size, r.max_form_parts) == (None, 500_000, 1_000)
+    with app.app_context():
+        assert (r.max_content_length, r.max_form_memory_size, r.max_form_parts) == (100, 50, 3)
+    r.max_content_length, r.max_form_memory_size, r.max_form_parts = 90, 30, 4
+    with app.app_context():
+        assert (r.max_content_length, r.max_form_memory_size, r.max_form_parts) == (90, 30, 4)
+    # An override on the instance is what the form parser uses.
+    body = b"a=" + b"x" * 40
+    big = Request(env(REQUEST_METHOD="POST", CONTENT_TYPE="application/x-www-form-urlencoded",
+                      CONTENT_LENGTH=str(len(body)), **{"wsgi.input": io.BytesIO(body)}))
+    big.max_form_memory_size = 10
+    from stein.exceptions import RequestEntityTooLarge
+
+    with app.app_context(), pytest.raises(RequestEntityTooLarge):
+        _ = big.form

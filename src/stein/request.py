@@ -495,30 +495,56 @@ class Request:
         (``MAX_FORM_PARTS``), read from the config in one go; a subclass that overrides
         one of the limit properties gets its own answers."""
         cls = self.__class__
-        if cls is not Request and _overrides_limits(cls):
-            return self.max_content_length, self.max_form_memory_size, self._form_limit("MAX_FORM_PARTS")
+        d = self.__dict__
+        if ("_max_content_length" in d or "_max_form_memory_size" in d
+                or "_max_form_parts" in d or (cls is not Request and _overrides_limits(cls))):
+            parts = d["_max_form_parts"] if "_max_form_parts" in d else self._form_limit("MAX_FORM_PARTS")
+            return self.max_content_length, self.max_form_memory_size, parts
         actx = _cv_app.get(None)
         if actx is None:
-            return None, None, self.max_form_fields
+            return None, 500_000, self.max_form_fields
         get = actx.app.config.get
         parts = get("MAX_FORM_PARTS", self.max_form_fields)
         return (get("MAX_CONTENT_LENGTH"), get("MAX_FORM_MEMORY_SIZE"),
                 self.max_form_fields if parts is None else int(parts))
 
+    # A value assigned to one of the three limits below, on this request only (Werkzeug
+    # lets code set request.max_content_length; it then wins over the app's config).
+    def _limit(self, attr: str, key: str, default: int | None) -> int | None:
+        d = self.__dict__
+        if attr in d:
+            return d[attr]  # type: ignore[no-any-return]
+        return self._app_config(key, default)  # type: ignore[no-any-return]
+
     @property
     def max_content_length(self) -> int | None:
-        """``MAX_CONTENT_LENGTH`` of the current app (``None``: no limit)."""
-        return self._app_config("MAX_CONTENT_LENGTH")  # type: ignore[no-any-return]
+        """``MAX_CONTENT_LENGTH`` of the current app (``None``: no limit); assign to set it
+        for this request alone."""
+        return self._limit("_max_content_length", "MAX_CONTENT_LENGTH", None)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self.__dict__["_max_content_length"] = value
 
     @property
     def max_form_memory_size(self) -> int | None:
-        """The largest non-file form field accepted (``MAX_FORM_MEMORY_SIZE``)."""
-        return self._app_config("MAX_FORM_MEMORY_SIZE")  # type: ignore[no-any-return]
+        """The largest non-file form field accepted (``MAX_FORM_MEMORY_SIZE``; 500 000
+        bytes outside an app, as Werkzeug); assign to set it for this request alone."""
+        return self._limit("_max_form_memory_size", "MAX_FORM_MEMORY_SIZE", 500_000)
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self.__dict__["_max_form_memory_size"] = value
 
     @property
     def max_form_parts(self) -> int | None:
-        """The most multipart fields accepted (``MAX_FORM_PARTS``)."""
-        return self._app_config("MAX_FORM_PARTS")  # type: ignore[no-any-return]
+        """The most multipart fields accepted (``MAX_FORM_PARTS``; 1000 outside an app, as
+        Werkzeug); assign to set it for this request alone."""
+        return self._limit("_max_form_parts", "MAX_FORM_PARTS", 1_000)
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self.__dict__["_max_form_parts"] = value
 
     def _check_length(self) -> int | None:
         cl = self.content_length
