@@ -935,3 +935,16 @@ def test_subdomain_matching_refuses_hosts_outside_server_name():
     assert c.get("/", "http://example.test:3000/").status_code == 204
     assert c.get("/", "http://127.0.0.1:3000/").status_code == 404
     assert c.get("/", "http://www.example.test:3000/").status_code == 404
+
+
+@pytest.mark.parametrize("module", [
+    "stein.app", "stein.blueprints", "stein.ctx", "stein.errors", "stein.local",
+    "stein.loops", "stein.matching", "stein.scaffold", "stein.signals", "stein.templating",
+    "stein.viewresults", "stein.views",
+])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0

@@ -255,6 +255,7 @@ class Blueprint(Scaffold):
         ``rule`` under the blueprint's URL prefix and subdomain, as ``@app.websocket`` does
         for the app (ASGI only; see ``stein.websocket``). The endpoint is ``"<bp>.<name>"``.
 
+        >>> bp = Blueprint("chat", __name__)
         >>> @bp.websocket("/live")
         ... async def live(ws):
         ...     await ws.accept()

@@ -2,6 +2,19 @@
 
 Importing this module turns signal sending on in the app's request path; an app that never
 imports it (directly or through ``from stein import request_started`` etc.) pays nothing.
+It hands itself to :func:`stein.ctx.on_signals_loaded` listeners, so the modules that send
+signals need not import it (nor blinker) themselves.
+
+>>> from stein import Stein
+>>> from stein.signals import request_finished
+>>> app = Stein(__name__)
+>>> app.route("/")(lambda: "hi")  # doctest: +ELLIPSIS
+<function <lambda> at ...>
+>>> seen = []
+>>> with request_finished.connected_to(lambda sender, response: seen.append(response.status)):
+...     _ = app.test_client().get("/")
+>>> seen
+['200 OK']
 """
 
 from __future__ import annotations
