@@ -748,3 +748,12 @@ def test_request_limits_defaults_config_and_overrides() -> None:
 
     with app.app_context(), pytest.raises(RequestEntityTooLarge):
         _ = big.form
+
+
+def test_combined_multidict_keeps_its_dicts() -> None:
+    from stein.datastructures import CombinedMultiDict
+
+    a, b = MultiDict([("x", "1")]), MultiDict([("x", "2"), ("y", "3")])
+    c = CombinedMultiDict([a, b])
+    assert c.dicts == [a, b] and c.getlist("x") == ["1", "2"] and c["y"] == "3"
+    assert CombinedMultiDict().dicts == []

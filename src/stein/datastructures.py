@@ -426,8 +426,9 @@ class ImmutableOrderedMultiDict(ImmutableMultiDict):
 class CombinedMultiDict(ImmutableMultiDict):
     """Read-only view over several MultiDicts, first match wins (``request.values``)."""
 
-    def __init__(self, dicts: Iterable[MultiDict]) -> None:
-        for d in dicts:
+    def __init__(self, dicts: Iterable[MultiDict] | None = None) -> None:
+        self.dicts: list[MultiDict] = list(dicts or ())  # as Werkzeug's, for code that reads it
+        for d in self.dicts:
             _fill(self, list(d.items(multi=True)))
 
     def __reduce_ex__(self, protocol: Any) -> Any:
