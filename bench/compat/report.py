@@ -9,13 +9,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .suites import FLASK, WERKZEUG, Suite
+from .suites import EXPLANATIONS, FLASK, WERKZEUG, Suite
 
 
 def _normalise(message: str) -> str:
     """One failure cause per line, with the parts that vary per test (addresses) blanked."""
     message = re.sub(r"0x[0-9a-f]+", "0x…", message)
     return message[:160]
+
+
+def _why(cause: str) -> str:
+    return next((why for text, why in EXPLANATIONS if text in cause), "")
 
 
 def _cell(text: str) -> str:
@@ -99,9 +103,9 @@ def write_report(suites: Iterable[Suite], reference_file: Callable[[Suite], Path
         "",
         "The first line of each failure on Stein, counted over all suites.",
         "",
-        "| Tests | Suites | Cause |",
-        "| ---: | --- | --- |",
-        *(f"| {n} | {', '.join(sorted(cause_suites[c]))} | {_cell(c)} |"
+        "| Tests | Suites | Cause | Why |",
+        "| ---: | --- | --- | --- |",
+        *(f"| {n} | {', '.join(sorted(cause_suites[c]))} | {_cell(c)} | {_cell(_why(c))} |"
           for c, n in causes.most_common(25)),
         "",
         "## Per suite",
