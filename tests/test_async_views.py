@@ -176,3 +176,29 @@ def test_asgi_request_closes_setup_in_debug_mode(app: Stein) -> None:
     assert res.status == 200 and app._got_first_request
     with pytest.raises(AssertionError, match="setup method 'add_url_rule'"):
         app.add_url_rule("/late", "late", lambda: "late")
+
+
+def test_async_view_through_the_wsgi_client_inside_a_running_loop(app: Stein) -> None:
+    # The sync test client used from async code: this thread's loop is busy, so the view
+    # runs on a helper thread, still seeing the request and app contexts.
+    import pytest
+
+    @app.route("/")
+    async def index() -> str:
+        g.seen = request.args["n"]
+        await asyncio.sleep(0)
+        return f"n={request.args['n']} app={current_app.name}"
+
+    @app.route("/boom")
+    async def boom() -> str:
+        raise LookupError("from the view")
+
+    async def main() -> tuple[str, str]:
+        client = app.test_client()
+        text = client.get("/?n=7").text
+        with pytest.raises(LookupError, match="from the view"):
+            client.get("/boom")  # TESTING propagates, through the helper thread
+        return text, threading.current_thread().name
+
+    text, thread = asyncio.run(main())
+    assert text == "n=7 app=test_app" and thread == threading.main_thread().name
