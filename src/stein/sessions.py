@@ -736,12 +736,14 @@ def _loads_json(data: bytes, serializer: TaggedJSONSerializer | None = None) -> 
 
 
 def _plain_loads() -> bool:
-    """Whether the active app's JSON provider reads JSON as the stdlib does."""
+    """Whether ``stein.json.loads`` reads JSON as the stdlib does now (outside an app, or
+    with the stock provider and no orjson)."""
     actx = _cv_app.get(None)
-    if actx is None:
-        return True
-    provider = actx.app.json
-    return type(provider).loads is DefaultJSONProvider.loads and _json_mod._orjson is None
+    return actx is None or (
+        _json_mod._orjson is None and type(actx.app.json).loads is _STOCK_LOADS)
+
+
+_STOCK_LOADS = DefaultJSONProvider.loads
 
 
 def total_seconds(td: timedelta) -> int:
