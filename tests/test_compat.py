@@ -222,6 +222,12 @@ def test_port_rewrites_imports_and_names_but_not_strings() -> None:
     """)
 
 
+def test_port_renames_code_inside_fstrings() -> None:
+    src = 'x = f"{flask.request.path} {{flask.g}} flask.g {werkzeug.exceptions.NotFound!r}"\n'
+    assert port_source(src) == (
+        'x = f"{stein.request.path} {{flask.g}} flask.g {stein.exceptions.NotFound!r}"\n')
+
+
 def test_port_renames_environment_names_in_strings_only() -> None:
     src = 'os.environ["FLASK_APP"] = "x"  # FLASK_APP\nload_dotenv(".flaskenv")\nNOT_FLASK_X = "NOT_FLASK_X"\n'
     assert port_source(src) == (

@@ -56,6 +56,21 @@ def _rename_chain(names: list[str]) -> list[str]:
     return target.split(".") + [_CLASS_NAMES.sub(r"Stein\1", name) for name in names[n:]]
 
 
+# Before Python 3.12 an f-string is one STRING token: its replacement fields are code, so
+# the dotted chains inside them are renamed too.
+_FIELD = re.compile(r"(?<!\{)\{[^{}]+\}")
+_CHAIN = re.compile(r"(?<![\w.])(?:flask|werkzeug)(?:\.\w+)*")
+
+
+def _is_fstring(literal: str) -> bool:
+    prefix = literal[:len(literal) - len(literal.lstrip("rRbBuUfF"))]
+    return "f" in prefix.lower()
+
+
+def _rename_match(m: re.Match[str]) -> str:
+    return ".".join(_rename_chain(m[0].split(".")))
+
+
 def port_source(source: str) -> str:
     """``source`` with its Flask and Werkzeug imports and names rewritten for Stein."""
     tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -91,6 +106,8 @@ def port_source(source: str) -> str:
                 edits.append((offset(tok.start), offset(tok.end), new))
         elif tok.type == tokenize.STRING:
             new = _DOTENV.sub(".steinenv", _ENV_NAME.sub("STEIN_", tok.string))
+            if _is_fstring(new):
+                new = _FIELD.sub(lambda m: _CHAIN.sub(_rename_match, m[0]), new)
             if new != tok.string:
                 edits.append((offset(tok.start), offset(tok.end), new))
         if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
