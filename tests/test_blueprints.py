@@ -392,3 +392,23 @@ def test_endpoint_decorator_names_the_app_endpoint_too(app: Stein, client) -> No
     assert client.get("/foo").text == "bar"
     assert client.get("/bp_prefix/bar").status_code == 404
     assert app.view_functions["bar"] is app.view_functions["bp.bar"] is foobar
+
+
+def test_blueprint_rules_carry_a_defaults_dict() -> None:
+    # As in Flask: a blueprint's rules always get a dict (extensions such as flask-smorest
+    # read rule.defaults without a None check); an app rule without defaults keeps None.
+    from stein import Blueprint, Stein
+
+    app = Stein(__name__)
+    bp = Blueprint("bp", __name__, url_defaults={"lang": "en"})
+    plain = Blueprint("plain", __name__)
+    bp.add_url_rule("/<lang>/x", "x", lambda lang: lang)
+    plain.add_url_rule("/y", "y", lambda: "y")
+    app.add_url_rule("/z", "z", lambda: "z")
+    app.register_blueprint(bp)
+    app.register_blueprint(plain)
+    rules = {r.endpoint: r for r in app.url_map.iter_rules()}
+    assert rules["bp.x"].defaults == {"lang": "en"}
+    assert rules["plain.y"].defaults == {}
+    assert rules["z"].defaults is None
+    assert app.test_client().get("/y").text == "y"

@@ -54,7 +54,7 @@ class BlueprintSetupState:
         if "defaults" in options:
             defaults = dict(defaults, **options.pop("defaults"))
         self.app.add_url_rule(
-            rule, self.endpoint_name(endpoint), view_func, defaults=defaults or None, **options,
+            rule, self.endpoint_name(endpoint), view_func, defaults=dict(defaults), **options,
         )
 
     def endpoint_name(self, endpoint: str) -> str:
