@@ -107,16 +107,23 @@ def test_unknown_submodule_is_an_import_error_not_a_real_flask() -> None:
 
 def test_uninstall_removes_the_finder_and_the_names() -> None:
     out = run_py("""
-        import sys, stein.compat
+        import sys, stein, stein.compat, stein.json, stein.testing
+        before = {m.__name__: set(vars(m)) for m in (stein, stein.json, stein.testing)}
         stein.compat.install()
-        import flask
+        import flask, flask.json.tag, flask.testing
+        assert flask.testing.FlaskClient and hasattr(stein.json, "__path__")
         stein.compat.uninstall()
+        def own_submodule(m, k):  # importing stein.cli sets stein.cli: Stein's own doing
+            return isinstance(vars(m)[k], type(sys)) and vars(m)[k].__name__ == f"{m.__name__}.{k}"
+        after = {m.__name__: {k for k in vars(m) if not own_submodule(m, k)}
+                 for m in (stein, stein.json, stein.testing)}
+        added = {k: sorted(after[k] - before[k]) for k in before if after[k] - before[k]}
         try:
             import flask
         except ImportError:
-            print("gone", stein.compat.is_installed(), "flask" in sys.modules)
+            print("gone", stein.compat.is_installed(), "flask" in sys.modules, added)
     """)
-    assert out == "gone False False"
+    assert out == "gone False False {}"
 
 
 def test_compat_switches_the_env_prefix_to_flask() -> None:

@@ -56,6 +56,7 @@ class _AliasLoader(importlib.abc.Loader):
             # Python imports ``flask.json.tag`` only when ``flask.json`` looks like a
             # package; an empty search path lets this finder answer its children.
             module.__path__ = []  # type: ignore[attr-defined]
+            _set.append((module, "__path__"))
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -84,6 +85,8 @@ class _FlaskFinder(importlib.abc.MetaPathFinder):
 
 
 _finder = _FlaskFinder()
+# (module, attribute) pairs that install() added to Stein's modules; uninstall() removes them.
+_set: list[tuple[types.ModuleType, str]] = []
 
 
 def _synthetic(fullname: str) -> types.ModuleType:
@@ -108,6 +111,7 @@ def _apply_aliases() -> None:
         module = importlib.import_module(module_name)
         if not hasattr(module, alias):
             setattr(module, alias, _resolve(target))
+            _set.append((module, alias))
 
 
 def _resolve(target: str) -> Any:
@@ -148,12 +152,24 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    """Undo :func:`install`: the finder goes, and the Flask names of ``sys.modules`` too."""
+    """Undo :func:`install`: the finder goes, the Flask names leave ``sys.modules`` and
+    Stein's modules, and Stein's own behaviour comes back."""
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
     for name in list(sys.modules):
         if name.partition(".")[0] in ("flask", "werkzeug"):
-            del sys.modules[name]
+            module = sys.modules.pop(name)
+            # ``import flask.json.tag`` also set ``tag`` on Stein's json module (but
+            # ``flask.json`` set ``json`` on ``stein``, which is Stein's own attribute).
+            parent, _, child = name.rpartition(".")
+            target = sys.modules.get(MODULES.get(parent, ""))
+            if (parent and target is not None and getattr(target, child, None) is module
+                    and f"{target.__name__}.{child}" != getattr(module, "__name__", None)):
+                _set.append((target, child))
+    while _set:
+        module, attr = _set.pop()
+        if attr in vars(module):
+            delattr(module, attr)
     from . import _behaviour
 
     _behaviour.disable()
