@@ -232,8 +232,8 @@ class HeaderSet:
     >>> hs = HeaderSet(["GET", "head"])
     >>> "HEAD" in hs, hs.to_header()
     (True, 'GET, head')
-    >>> hs.add("Post"); hs.as_set()
-    {'get', 'head', 'post'}
+    >>> hs.add("Post"); sorted(hs.as_set())
+    ['get', 'head', 'post']
     """
 
     def __init__(self, headers: Iterable[str] | None = None,
