@@ -982,3 +982,17 @@ def test_blueprint_url_defaults_redirect_like_flask(app, client):
     assert client.get("/").text == "home"
     rv = client.get("/page/x")
     assert rv.status_code == 308 and rv.headers["Location"].endswith("/")
+
+
+def test_redirect_defaults_from_a_rule_without_defaults():
+    # Werkzeug's classic case: /page/1 is the same page as "/", which is canonical.
+    m = Map([Rule("/", endpoint="list", defaults={"page": 1}),
+             Rule("/page/<int:page>", endpoint="list")])
+    with pytest.raises(RequestRedirect) as e:
+        m.match("/page/1")
+    assert e.value.new_url == "/"
+    assert m.match("/page/2")[1] == {"page": 2}
+    assert m.match("/")[1] == {"page": 1}
+    # Empty defaults make no rule canonical (Flask's blueprints pass {}).
+    plain = Map([Rule("/a/<x>", endpoint="e", defaults={}), Rule("/b/<x>", endpoint="e", defaults={})])
+    assert plain.match("/b/1")[1] == {"x": "1"}

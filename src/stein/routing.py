@@ -199,6 +199,9 @@ class Rule(RuleFactory):
         self.map: Map | None = None
         self.arguments: set[str] = set(map(str, defaults)) if defaults else set()
         self._variables: frozenset[str] = frozenset()
+        # Earlier rules of the endpoint whose defaults make them the canonical URL of what
+        # this rule matches (Map.redirect_defaults); set by Map.add, empty for most rules.
+        self._defaults_sources: tuple[Rule, ...] = ()
         self._parts: list[_Part] = []
         self._domain_parts: list[_Part] = []
 
@@ -315,8 +318,10 @@ class Rule(RuleFactory):
         for key in self._variables:
             if key not in defaults and key not in values:
                 return False
+        # As Werkzeug: a value given for a default must equal it, even where the default
+        # is also a variable of the pattern.
         for key, value in defaults.items():
-            if key not in self._variables and key in values and values[key] != value:
+            if key in values and values[key] != value:
                 return False
         return True
 
@@ -581,6 +586,11 @@ class Map:
         order = self._build_order.setdefault(rule.endpoint, [])
         order.append(rule)
         order.sort(key=Rule.build_compare_key)  # stable: registration order breaks ties
+        for i, later in enumerate(order):
+            later._defaults_sources = tuple(
+                o for o in order[:i]
+                if o.defaults and not o.build_only and o.arguments == later.arguments
+                and o._trace != later._trace)
         if rule.build_only:
             return
         if not rule._domain_parts:
@@ -696,8 +706,8 @@ class Map:
             # As Werkzeug: a default also named in the pattern wins over the matched text
             # (Rule("/", defaults={"name": "x"}, host="<name>") always gives name="x").
             values = {**values, **rule.defaults}
-            if self.redirect_defaults:
-                self._redirect_to_defaults(rule, values, method)
+        if rule._defaults_sources and self.redirect_defaults:
+            self._redirect_to_defaults(rule, values, method)
         if rule.redirect_to is not None:
             self._redirect_to(rule, values)
         return rule, values
@@ -705,14 +715,10 @@ class Map:
     def _redirect_to_defaults(self, rule: Rule, values: dict[str, Any], method: str) -> None:
         """One URL per resource: a rule whose defaults give the same values and that comes
         first in build order is the canonical URL, and the matched one redirects to it
-        (``/page/home`` -> ``/`` for ``Rule("/", defaults={"page": "home"})``)."""
-        for other in self._build_order[rule.endpoint]:
-            if other is rule:
-                return
-            if other.build_only or other.defaults is None or other.arguments != rule.arguments:
-                continue
+        (``/page/1`` -> ``/`` beside ``Rule("/", defaults={"page": 1})``)."""
+        for other in rule._defaults_sources:
             if other.suitable_for(values, method):
-                _, path = other.build({**values, **other.defaults}, append_unknown=False)
+                _, path = other.build({**values, **(other.defaults or {})}, append_unknown=False)
                 raise RequestRedirect(path)
 
     def _redirect_to(self, rule: Rule, values: dict[str, Any]) -> None:
