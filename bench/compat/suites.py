@@ -100,9 +100,6 @@ EXPLANATIONS: tuple[tuple[str, str], ...] = (
     ("SECRET_KEY is only", "Stein warns (RuntimeWarning) about a SECRET_KEY under 16 "
      "characters outside testing; the suite runs with filterwarnings=error and a short "
      "test key, so the warning fails the request (stein/sessions.py)."),
-    ("argument of type 'NoneType' is not iterable", "flask-smorest reads `rule.defaults` of "
-     "blueprint rules as a dict: Flask's blueprints always pass one (maybe empty), Stein's "
-     "pass None when there are no defaults (stein/blueprints.py, BlueprintSetupState)."),
     ("'201 Created' == '201 CREATED'", "Werkzeug's Response.status upper-cases the reason "
      "phrase for an int status ('201 CREATED'); Stein keeps RFC 9110's spelling."),
 )
