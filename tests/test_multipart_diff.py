@@ -583,6 +583,8 @@ def _grouped(pairs: list[Any], values: bool = False) -> list[Any]:
 
 
 # A repeated field name with another between them (found by hypothesis).
+@example(case=(b'--0\r\nContent-Disposition: form-data; name="a"\r\n\r\n\r\n--0\x00', b"0"),
+         max_memory=5, max_parts=None, quoted=False)  # over the limit and malformed
 @example(case=(b'--0\r\nContent-Disposition: form-data; name="\xc3\xa9"\r\n\r\n\r\n'
                b'--0\r\nContent-Disposition: form-data; name="a"\r\n\r\n\r\n'
                b'--0\r\nContent-Disposition: form-data; name="\xc3\xa9"\r\n\r\n\r\n--0--',
@@ -614,5 +616,8 @@ def test_app_paths_agree(case: tuple[bytes, bytes], max_memory: int | None,
         assert [(k, fn, [tuple(h) for h in hs], bytes.fromhex(d))
                 for k, fn, hs, d in got["files"]] == \
             _grouped([(k, (k, fn, hs, d)) for k, fn, hs, d in expected[2]], values=True)
-    else:
-        assert answers[0][0] == expected[1]
+    elif answers[0][0] != expected[1]:
+        # A body that is both over a limit and malformed may be refused for either: the
+        # reference counts a delimiter look-alike as data (and so runs over the memory
+        # limit first), Stein holds it back until it knows, then finds the body malformed.
+        assert answers[0][0] == 400 and reference(body, boundary, None, None) == ("error", 400)
