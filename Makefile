@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: test lint docs demo chromium bench bench-http clean postgres redis openapi-assets fuzz soak compat
+.PHONY: test lint docs demo dist chromium bench bench-http clean postgres redis openapi-assets fuzz soak compat
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -116,5 +116,15 @@ demo: $(STAMP)
 chromium:
 	command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
 
+# An sdist and a wheel in dist/ (the wheel built from the sdist, in an isolated build
+# environment): Swagger UI's assets included, the C speedups compiled when a compiler is
+# there (pure Python otherwise). Install one with `pip install dist/stein-*.whl`.
+$(BIN)/pyproject-build: $(BIN)/python
+	$(BIN)/pip install -q build
+
+dist: $(BIN)/pyproject-build openapi-assets
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) build site *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist site *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
