@@ -236,10 +236,19 @@ def _session_app(key: str, testing: bool = False) -> Stein:
     return app
 
 
-def test_short_secret_key_warns() -> None:
+def test_short_secret_key_warns_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
     app = _session_app("dev")
-    with pytest.warns(RuntimeWarning, match="SECRET_KEY is only 3 characters"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a log line: -W error suites keep working
         assert app.test_client().get("/").status_code == 200
+    assert "SECRET_KEY is only 3 characters" in caplog.text
+
+
+def test_short_secret_key_is_quiet_in_debug_mode(caplog: pytest.LogCaptureFixture) -> None:
+    app = _session_app("dev")
+    app.debug = True
+    assert app.test_client().get("/").status_code == 200
+    assert "SECRET_KEY" not in caplog.text
 
 
 def test_sixteen_char_secret_key_does_not_warn() -> None:

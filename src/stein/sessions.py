@@ -235,14 +235,13 @@ class SecureCookieSessionInterface(SessionInterface):
             # Once per app and key (the interface and its cache are shared by all apps): a
             # guessable key lets anyone forge sessions. 16 bytes is the floor.
             app.__dict__["_checked_secret_key"] = secret_key
-            if len(secret_key) < 16 and not config.get("TESTING"):
-                import warnings
-
-                warnings.warn(
-                    f"SECRET_KEY is only {len(secret_key)} characters: session cookies signed"
-                    " with it can be forged by guessing it. Set it to a long random value,"
-                    " e.g. python -c 'import secrets; print(secrets.token_hex(32))'.",
-                    RuntimeWarning, stacklevel=3)
+            if len(secret_key) < 16 and not config.get("TESTING") and not app.debug:
+                # A log line, not warnings.warn: suites run with -W error (Flask-Login's)
+                # must not turn a request into a 500 over it; the message still shows.
+                app.logger.warning(
+                    "SECRET_KEY is only %d characters: session cookies signed with it can be"
+                    " forged by guessing it. Set it to a long random value, e.g. python -c"
+                    " 'import secrets; print(secrets.token_hex(32))'.", len(secret_key))
         fallbacks = config.get("SECRET_KEY_FALLBACKS")
         last = self.__dict__.get("_last")
         # Fast path: the same key objects as last time (identity, no hashing of keys). A
