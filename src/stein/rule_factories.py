@@ -101,8 +101,9 @@ class RuleTemplate:
 
     >>> from stein.routing import Map, Rule
     >>> resource = RuleTemplate([Rule("/$name/", endpoint="$name.list")])
-    >>> [r.endpoint for r in Map([resource(name="user"), resource(name="page")]).iter_rules()]
-    ['user.list', 'page.list']
+    >>> rules = Map([resource(name="user"), resource(name="page")]).iter_rules()
+    >>> " ".join(r.endpoint for r in rules)
+    'user.list page.list'
     """
 
     def __init__(self, rules: Iterable[Any]) -> None:
