@@ -417,16 +417,21 @@ class Response:
     date = _date_prop("Date")
     del _date_prop
 
+    def _header_writer(self, name: str) -> Callable[[Any], None]:
+        """The ``on_update`` callback of a parsed header object: writes the object back to
+        header ``name`` on every change, removing the header when the object is empty."""
+        def on_update(value: Any) -> None:
+            if value:
+                self.headers.set(name, value.to_header())
+            else:
+                self.headers.remove(name)
+
+        return on_update
+
     def _set_prop(name: str, doc: str) -> Any:  # type: ignore[misc]  # noqa: N805
         # A token-list header as a HeaderSet that writes itself back on every change.
         def fget(self: Response) -> HeaderSet:
-            def on_update(hs: HeaderSet) -> None:
-                if hs:
-                    self.headers.set(name, hs.to_header())
-                else:
-                    self.headers.remove(name)
-
-            return parse_set_header(self.headers.get(name), on_update)
+            return parse_set_header(self.headers.get(name), self._header_writer(name))
 
         def fset(self: Response, value: Any) -> None:
             if not value:
@@ -476,13 +481,7 @@ class Response:
 
     def _csp_prop(name: str) -> Any:  # type: ignore[misc]  # noqa: N805
         def fget(self: Response) -> ContentSecurityPolicy:
-            def on_update(csp: ContentSecurityPolicy) -> None:
-                if csp:
-                    self.headers.set(name, csp.to_header())
-                else:
-                    self.headers.remove(name)
-
-            return parse_csp_header(self.headers.get(name), on_update)
+            return parse_csp_header(self.headers.get(name), self._header_writer(name))
 
         def fset(self: Response, value: Any) -> None:
             if not value:
@@ -513,25 +512,15 @@ class Response:
         >>> r.headers["Cache-Control"]
         'max-age=300, public'
         """
-        def on_update(cc: ResponseCacheControl) -> None:
-            if cc:
-                self.headers.set("Cache-Control", cc.to_header())
-            else:
-                self.headers.remove("Cache-Control")
-
-        return parse_cache_control_header(self.headers.get("Cache-Control"), on_update,
+        return parse_cache_control_header(self.headers.get("Cache-Control"),
+                                          self._header_writer("Cache-Control"),
                                           ResponseCacheControl)
 
     @property
     def content_range(self) -> ContentRange:
         """The ``Content-Range`` header (``units``, ``start``, ``stop``, ``length``); changing
         it rewrites the header, assigning a string or ``None`` sets or removes it."""
-        def on_update(cr: ContentRange) -> None:
-            if cr:
-                self.headers.set("Content-Range", cr.to_header())
-            else:
-                self.headers.remove("Content-Range")
-
+        on_update = self._header_writer("Content-Range")
         rv = parse_content_range_header(self.headers.get("Content-Range"), on_update)
         return rv if rv is not None else ContentRange(None, None, None, on_update=on_update)
 
