@@ -118,21 +118,34 @@ def port_source(source: str) -> str:
     return source
 
 
-def port_tree(root: Path) -> list[Path]:
-    """Port every ``.py`` file under ``root`` in place and rename its ``.flaskenv`` files;
-    return the paths changed."""
-    changed = []
-    for path in sorted(root.rglob("*.py")):
-        old = path.read_text(encoding="utf-8")
-        new = port_source(old)
-        if new != old:
-            path.write_text(new, encoding="utf-8")
-            changed.append(path)
+def _port_file(path: Path, *, diff: bool = False) -> bool:
+    """Port one file in place (or print its diff); whether it had anything to port."""
+    old = path.read_text(encoding="utf-8")
+    new = port_source(old)
+    if new == old:
+        return False
+    if diff:
+        sys.stdout.writelines(difflib.unified_diff(
+            old.splitlines(True), new.splitlines(True), str(path), str(path)))
+    else:
+        path.write_text(new, encoding="utf-8")
+    return True
+
+
+def _rename_dotenv(root: Path) -> list[Path]:
+    renamed = []
     for path in sorted(root.rglob(".flaskenv")):
         target = path.with_name(".steinenv")
         path.rename(target)
-        changed.append(target)
-    return changed
+        renamed.append(target)
+    return renamed
+
+
+def port_tree(root: Path) -> list[Path]:
+    """Port every ``.py`` file under ``root`` in place and rename its ``.flaskenv`` files;
+    return the paths changed."""
+    changed = [path for path in sorted(root.rglob("*.py")) if _port_file(path)]
+    return changed + _rename_dotenv(root)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,20 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for given in args.paths:
         if given.is_dir() and not args.diff:
-            for path in port_tree(given):
-                print(f"ported {path}")
-            continue
-        files = sorted(given.rglob("*.py")) if given.is_dir() else [given]
-        for path in files:
-            old = path.read_text(encoding="utf-8")
-            new = port_source(old)
-            if new == old:
-                continue
-            if args.diff:
-                sys.stdout.writelines(difflib.unified_diff(
-                    old.splitlines(True), new.splitlines(True), str(path), str(path)))
-            else:
-                path.write_text(new, encoding="utf-8")
+            changed = port_tree(given)
+        else:
+            files = sorted(given.rglob("*.py")) if given.is_dir() else [given]
+            changed = [path for path in files if _port_file(path, diff=args.diff)]
+        if not args.diff:
+            for path in changed:
                 print(f"ported {path}")
     return 0
 
