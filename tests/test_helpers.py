@@ -54,7 +54,7 @@ def test_compat_switches_the_variable_names(monkeypatch: pytest.MonkeyPatch) -> 
         stein.compat.uninstall()
         if was:
             stein.compat.install()
-    assert helpers.ENV_PREFIX == ("FLASK" if was else "STEIN")
+    assert helpers.env_prefix() == ("FLASK" if was else "STEIN")
 
 
 def test_send_file_max_age_comes_from_the_app(tmp_path: Any) -> None:

@@ -101,7 +101,7 @@ def _push_app_context(ctx: click.Context, app: Any) -> None:
 
 def _dotenv_name() -> str:
     """``.steinenv``, or ``.flaskenv`` under :mod:`stein.compat`."""
-    return f".{helpers.ENV_PREFIX.lower()}env"
+    return f".{helpers.env_prefix().lower()}env"
 
 
 def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
@@ -149,7 +149,7 @@ def get_version(ctx: click.Context, param: click.Parameter | None, value: Any) -
     from . import __version__
 
     lines = [f"Python {platform.python_version()}", f"Stein {__version__}"]
-    if helpers.ENV_PREFIX == "FLASK":
+    if helpers.env_prefix() == "FLASK":
         from .compat._names import FLASK_VERSION, WERKZEUG_VERSION
 
         lines.append(f"stein.compat: the API of Flask {FLASK_VERSION} and Werkzeug "
@@ -276,7 +276,7 @@ class SteinGroup(AppGroup):
         os.environ[helpers.env_name("RUN_FROM_CLI")] = "true"
         if "auto_envvar_prefix" not in extra and \
                 "auto_envvar_prefix" not in (self.context_settings or {}):
-            extra["auto_envvar_prefix"] = helpers.ENV_PREFIX
+            extra["auto_envvar_prefix"] = helpers.env_prefix()
         if "obj" not in extra and "obj" not in (self.context_settings or {}):
             extra["obj"] = ScriptInfo(create_app=self.create_app,
                                       set_debug_flag=self.set_debug_flag,
@@ -301,7 +301,7 @@ class SteinGroup(AppGroup):
         self._plugins_loaded = True
         from importlib.metadata import entry_points
 
-        for ep in entry_points(group=f"{helpers.ENV_PREFIX.lower()}.commands"):
+        for ep in entry_points(group=f"{helpers.env_prefix().lower()}.commands"):
             self.add_command(ep.load(), ep.name)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:

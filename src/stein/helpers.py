@@ -2,9 +2,10 @@
 and the two environment switches the app and the CLI read, ``<PREFIX>_DEBUG`` and
 ``<PREFIX>_SKIP_DOTENV``.
 
-``ENV_PREFIX`` names those variables: ``STEIN`` (``STEIN_DEBUG``, ``STEIN_APP``, ...), or
-``FLASK`` while :mod:`stein.compat` is installed, so a Flask project's ``FLASK_DEBUG=1``
-and ``.flaskenv`` keep their meaning. It is read when a variable is looked up, not copied.
+:func:`env_prefix` names those variables: ``STEIN`` (``STEIN_DEBUG``, ``STEIN_APP``, ...),
+or ``FLASK`` while :mod:`stein.compat` is installed, so a Flask project's ``FLASK_DEBUG=1``
+and ``.flaskenv`` keep their meaning. It is the prefix ``Config.from_prefixed_env`` uses
+too (``config.DEFAULT_ENV_PREFIX``, the one switch), read when a variable is looked up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import html
 import os
 from typing import TYPE_CHECKING, Any
 
+from . import config as _config
 from .ctx import _cv_request, current_app
 from .ctx import stream_with_context as stream_with_context
 from .exceptions import abort as abort
@@ -21,8 +23,14 @@ from .scaffold import get_root_path as get_root_path
 if TYPE_CHECKING:
     from .wrappers import Response
 
-# The prefix of the environment variables Stein reads; stein.compat sets "FLASK".
-ENV_PREFIX = "STEIN"
+def env_prefix() -> str:
+    """The prefix of the environment variables Stein reads: ``STEIN``, or ``FLASK`` while
+    :mod:`stein.compat` is installed.
+
+    >>> env_prefix()
+    'STEIN'
+    """
+    return _config.DEFAULT_ENV_PREFIX
 
 
 def env_name(name: str) -> str:
@@ -31,7 +39,7 @@ def env_name(name: str) -> str:
     >>> env_name("DEBUG")
     'STEIN_DEBUG'
     """
-    return f"{ENV_PREFIX}_{name}"
+    return f"{_config.DEFAULT_ENV_PREFIX}_{name}"
 
 
 def get_debug_flag() -> bool:

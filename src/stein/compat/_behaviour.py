@@ -12,11 +12,11 @@ from __future__ import annotations
 
 def enable() -> None:
     """Switch Stein's Flask-observable behaviour to Flask's."""
-    from .. import config, helpers
+    from .. import config
 
+    # One switch: from_prefixed_env(), the CLI's variable names and the .flaskenv file
+    # name (through helpers.env_prefix()) all read it.
     config.DEFAULT_ENV_PREFIX = "FLASK"
-    # The CLI reads its variable names (and the .flaskenv file name) from here.
-    helpers.ENV_PREFIX = "FLASK"
     from .. import ctx
 
     ctx.G_REPR_PACKAGE = "flask"
@@ -31,10 +31,9 @@ def enable() -> None:
 
 def disable() -> None:
     """Back to Stein's own behaviour."""
-    from .. import config, helpers
+    from .. import config
 
     config.DEFAULT_ENV_PREFIX = "STEIN"
-    helpers.ENV_PREFIX = "STEIN"
     from .. import ctx
 
     ctx.G_REPR_PACKAGE = "stein"
