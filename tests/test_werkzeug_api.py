@@ -746,8 +746,21 @@ def test_request_limits_defaults_config_and_overrides() -> None:
     big.max_form_memory_size = 10
     from stein.exceptions import RequestEntityTooLarge
 
-    with app.app_context(), pytest.raises(RequestEntityTooLarge):
+    with app.app_context(), pytest.raises(RequestEntityTooLarge) as info:
         _ = big.form
+    assert info.value.description == \
+        "The form data is 42 bytes; the limit is 10 bytes (MAX_FORM_MEMORY_SIZE)."
+
+    # Through the app: a view that lowers the limit for its own request gets the 413 page.
+    @app.post("/small")
+    def small() -> Any:
+        request.max_form_memory_size = 10
+        return dict(request.form)
+
+    rv = app.test_client().post("/small", data=body,
+                                content_type="application/x-www-form-urlencoded")
+    assert rv.status_code == 413
+    assert "The form data is 42 bytes; the limit is 10 bytes" in rv.text
 
 
 def test_combined_multidict_keeps_its_dicts() -> None:
