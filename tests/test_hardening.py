@@ -381,6 +381,88 @@ def test_body_within_its_deadline_is_served() -> None:
     assert got.endswith(b"ok b'hello'")
 
 
+# -- 5. Vary: Cookie on every way of reading the session -------------------------------------
+
+SESSION_READS: dict[str, Any] = {
+    "len": lambda s: str(len(s)),
+    "bool": lambda s: "yes" if s else "no",
+    "iter": lambda s: ",".join(s),
+    "list": lambda s: repr(list(s)),
+    "keys": lambda s: repr(list(s.keys())),
+    "items": lambda s: repr(list(s.items())),
+    "values": lambda s: repr(list(s.values())),
+    "dict": lambda s: repr(dict(s)),
+    "copy": lambda s: repr(s.copy()),
+    "eq": lambda s: str(s == {}),
+    "reversed": lambda s: repr(list(reversed(s))),
+    "or": lambda s: repr(s | {"a": 1}),
+    "repr": lambda s: repr(s)[:1],
+    "in": lambda s: str("user" in s),
+    "get": lambda s: str(s.get("user")),
+}
+
+
+def _session_read_app(redis: bool = False) -> Stein:
+    from stein import session
+
+    app = Stein("hardening_vary")
+    app.secret_key = "x" * 32
+
+    @app.route("/read/<how>")
+    def read(how: str) -> str:
+        return SESSION_READS[how](session)
+
+    @app.route("/untouched")
+    def untouched() -> str:
+        return "no session here"
+
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "in"
+
+    return app
+
+
+@pytest.mark.parametrize("how", sorted(SESSION_READS))
+def test_every_session_read_adds_vary_cookie(how: str) -> None:
+    client = _session_read_app().test_client()
+    r = client.get(f"/read/{how}")  # no session cookie at all
+    assert r.status_code == 200
+    assert r.headers.get("Vary") == "Cookie", how
+    assert "Set-Cookie" not in r.headers  # reading an empty session writes nothing
+    client.get("/login")
+    r = client.get(f"/read/{how}")  # with a cookie, the same
+    assert r.headers.get("Vary") == "Cookie", how
+    assert "Set-Cookie" not in r.headers
+
+
+@pytest.mark.parametrize("how", ["len", "bool", "items"])
+def test_every_session_read_adds_vary_cookie_under_asgi(how: str) -> None:
+    res = asgi(_session_read_app(), f"/read/{how}")
+    assert res.status == 200
+    assert res.headers.get("vary") == "Cookie"
+
+
+def test_a_view_that_never_reads_the_session_has_no_vary() -> None:
+    client = _session_read_app().test_client()
+    client.get("/login")
+    r = client.get("/untouched")
+    assert "Vary" not in r.headers
+    assert "Set-Cookie" not in r.headers
+
+
+def test_saving_the_session_does_not_count_as_a_read() -> None:
+    from stein.sessions import SecureCookieSession
+
+    app = _session_read_app()
+    s = SecureCookieSession({"user": "ann"})
+    with app.test_request_context():
+        r = app.response_class("x")
+        app.session_interface.save_session(app, s, r)
+    assert "Vary" not in r.headers  # the interface's own reads are not the view's
+
+
 # -- 6. ProxyFix prefix ------------------------------------------------------------------------
 
 
@@ -504,6 +586,126 @@ def test_proxyfix_on_asgi_websocket_scope_scheme() -> None:
              [(b"host", b"t"), (b"x-forwarded-proto", b"https")], "server": ("t", 80)}
     assert fix.rewrite_scope(scope)["scheme"] == "wss"
     assert scope["scheme"] == "ws"  # the server's scope is not changed in place
+
+
+# -- 8. Errors while handling errors ----------------------------------------------------------
+
+def _failing_handlers_app(kind: str) -> Stein:
+    from stein.exceptions import HTTPException
+
+    app = Stein("hardening_again")
+
+    @app.route("/x")
+    def x() -> str:
+        return "x"
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise ValueError("the view failed")
+
+    if kind == "http-handler-reads-path":
+        @app.errorhandler(HTTPException)
+        def reads_path(e: HTTPException) -> Any:
+            return f"{e.code} at {request.path}", e.code  # raises: the path is not UTF-8
+    elif kind == "http-handler-reads-args":
+        @app.errorhandler(HTTPException)
+        def reads_args(e: HTTPException) -> Any:
+            return f"{e.code} {len(request.args)}", e.code  # raises: too many fields
+    elif kind == "500-handler-raises":
+        @app.errorhandler(500)
+        def broken(e: Exception) -> Any:
+            raise RuntimeError("the 500 handler failed too")
+    elif kind == "500-handler-bad-page":
+        @app.errorhandler(500)
+        def bad_page(e: Exception) -> Any:
+            return object()  # not a response
+    elif kind == "response-fails-to-start":
+        class Broken(Response):
+            def __call__(self, environ: Any, start_response: Any) -> Any:
+                raise RuntimeError("cannot start")
+
+        app.response_class = Broken
+    elif kind == "teardown-raises":
+        @app.teardown_request
+        def broken_teardown(exc: BaseException | None) -> None:
+            raise RuntimeError("teardown failed")
+    return app
+
+
+# (kind, path, query, the status the client gets)
+AGAIN = [
+    ("http-handler-reads-path", "/\xff", "", 500),
+    ("http-handler-reads-args", "/missing", "&".join(["a=1"] * 1100), 500),
+    ("500-handler-raises", "/boom", "", 500),
+    ("500-handler-bad-page", "/boom", "", 500),
+    ("response-fails-to-start", "/x", "", 500),
+    ("teardown-raises", "/x", "", 200),
+]
+
+
+@pytest.mark.parametrize(("kind", "path", "query", "status"), AGAIN, ids=[a[0] for a in AGAIN])
+def test_errors_while_handling_errors_never_escape_wsgi(
+        kind: str, path: str, query: str, status: int, caplog: pytest.LogCaptureFixture) -> None:
+    app = _failing_handlers_app(kind)
+    app.config["MAX_FORM_PARTS"] = 1000
+    code, text = wsgi(app, path, QUERY_STRING=query)
+    assert code == status
+    assert "Traceback" not in text
+    if status == 500:
+        assert "Internal Server Error" in text
+    again = [r for r in caplog.records if "while handling an error" in r.getMessage()
+             or "Teardown failed" in r.getMessage()]
+    assert len(again) == 1, [r.getMessage() for r in caplog.records]
+
+
+# ASGI servers hand over the path decoded (no undecodable one), and the ASGI side does not
+# call the response as a WSGI app: those two rows are WSGI's.
+AGAIN_ASGI = [a for a in AGAIN if a[0] not in ("http-handler-reads-path", "response-fails-to-start")]
+
+
+@pytest.mark.parametrize(("kind", "path", "query", "status"), AGAIN_ASGI,
+                         ids=[a[0] for a in AGAIN_ASGI])
+def test_errors_while_handling_errors_never_escape_asgi(
+        kind: str, path: str, query: str, status: int) -> None:
+    app = _failing_handlers_app(kind)
+    res = asgi(app, path, headers=[(b"host", b"t")], query=query.encode())
+    assert res.status == status
+    assert "Traceback" not in res.text
+
+
+def test_a_header_that_cannot_be_sent_is_a_500_under_asgi() -> None:
+    app = Stein("hardening_again_asgi")
+
+    @app.route("/")
+    def view() -> Response:
+        r = Response("x")
+        r.headers._list.append(("X-Euro", "\u20ac"))  # not latin-1: cannot go on the wire
+        return r
+
+    res = asgi(app, headers=[(b"host", b"t")])
+    assert res.status == 500
+    assert "Internal Server Error" in res.text
+
+
+def test_errors_while_handling_errors_at_the_dev_server() -> None:
+    app = _failing_handlers_app("500-handler-raises")
+    with running_server(app) as port:
+        got = exchange(port, b"GET /boom HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    assert status_of(got) == 500
+    assert b"Internal Server Error" in got
+    assert b"Traceback" not in got
+
+
+def test_errors_still_propagate_when_testing() -> None:
+    # The test client (TESTING) and debug mode want the exception itself, as in Flask.
+    app = _failing_handlers_app("500-handler-raises")
+    app.config["TESTING"] = True
+    with pytest.raises(ValueError, match="the view failed"):
+        app.test_client().get("/boom")
+    app = _failing_handlers_app("teardown-raises")
+    app.config["TESTING"] = True
+    with pytest.raises(RuntimeError, match="teardown failed"):
+        app.test_client().get("/x")
 
 
 # -- 9. Multipart: padding and delimiter look-alikes, and big bodies under ASGI ---------------

@@ -524,14 +524,21 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
                     response = self.full_dispatch_request()
             except Exception as e:
                 error = e
-                response = self.handle_exception(e)
+                try:
+                    response = self.handle_exception(e)
+                except Exception as again:
+                    response = self._handling_failed(again)
             except BaseException:
                 error = sys.exc_info()[1]
                 raise
             if response is None:
                 body: Iterable[bytes] = ctx._body
             else:
-                body = response(environ, start_response)
+                try:
+                    body = response(environ, start_response)
+                except Exception as again:
+                    error = error or again
+                    body = self._send_failure(again, environ, start_response)
             preserve = environ.get("stein._preserve_context")
             if preserve is not None:
                 deferred = True
@@ -614,6 +621,15 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
             return None
         return self.finalize_request(rv)
 
+    def _send_failure(self, e: Exception, environ: dict[str, Any],
+                      start_response: Callable[..., Any]) -> Iterable[bytes]:
+        # The response raised while starting (a bad header, a failing iterable): start
+        # again with the bare 500, passing exc_info as PEP 3333 asks of a second call.
+        exc_info = (type(e), e, e.__traceback__)
+        fallback = self._handling_failed(e)
+        return fallback(environ, lambda status, headers, _=None:  # type: ignore[no-any-return]
+                        start_response(status, headers, exc_info))
+
     def _end_request(self, ctx: RequestContext, error: BaseException | None,
                      t_req: Any, t_app: Any, reset: bool = True) -> None:
         if error is not None and self.should_ignore_error(error):
@@ -625,6 +641,8 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
                 ctx.request.close()
             if t_app is not None and (self.teardown_appcontext_funcs or signals is not None):
                 self.do_teardown_appcontext(error)
+        except Exception as e:
+            self._log_teardown_failure(e)
         finally:
             if reset:
                 _cv_request.reset(t_req)

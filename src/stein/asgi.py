@@ -353,7 +353,10 @@ def _dispatch_in_thread(app: Stein) -> tuple[Response, BaseException | None]:
     try:
         return app.full_dispatch_request(), None
     except Exception as e:
-        return app.handle_exception(e), e
+        try:
+            return app.handle_exception(e), e
+        except Exception as again:
+            return app._handling_failed(again), e
 
 
 # -- the last step: Response -> ASGI messages -------------------------------------------
@@ -407,6 +410,11 @@ async def _pump_sync(app: Stein, body: Any, send: Send, encode: Callable[[Any], 
             await send({"type": "http.response.body", "body": encode(chunk), "more_body": True})
 
 
+class _NotStarted(Exception):
+    """The response failed before its ``http.response.start`` was sent (a header that
+    does not encode, a broken body attribute): the cause is ``__cause__``."""
+
+
 async def send_response(app: Stein, response: Response, environ: dict[str, Any],
                         receive: Receive, send: Send) -> None:
     """Send ``response`` as ``http.response.start`` and body messages."""
@@ -415,8 +423,12 @@ async def send_response(app: Stein, response: Response, environ: dict[str, Any],
         response.headers._list = [
             t for t in response.headers._list if t[0].lower() not in ("content-length", "content-type")
         ]
-    await send({"type": "http.response.start", "status": code, "headers": _raw_headers(response)})
-    body = response.response
+    try:
+        start = {"type": "http.response.start", "status": code, "headers": _raw_headers(response)}
+        body = response.response
+    except Exception as e:
+        raise _NotStarted from e
+    await send(start)
     try:
         if environ["REQUEST_METHOD"] == "HEAD" or code < 200 or code in (204, 304):
             await send({"type": "http.response.body", "body": b""})
@@ -573,7 +585,10 @@ async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send:
     except Exception as e:
         error = e
         try:
-            response = await _handle_exception(app, ctx, e)
+            try:
+                response = await _handle_exception(app, ctx, e)
+            except Exception as again:
+                response = app._handling_failed(again)
         except BaseException:
             await _end_request(app, ctx, error, t_req, t_app)
             raise
@@ -581,22 +596,33 @@ async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send:
         await _end_request(app, ctx, e, t_req, t_app)
         raise
     try:
-        body = response.response
-        code = response._status_code
-        if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes and \
-                200 <= code != 204 and code != 304 and environ["REQUEST_METHOD"] != "HEAD":
-            # send_response for a one-chunk body, inline: the start and the whole body.
-            raw = []
-            get = _RAW_PAIRS.get
-            for pair in response.headers._list:
-                raw.append(get(pair) or _raw_pair(pair))
-            await send({"type": "http.response.start", "status": code, "headers": raw})
-            await send({"type": "http.response.body", "body": body[0]})
-            if response._on_close is not None or response.__class__ is not _Response:
-                response.close()  # (a list body has nothing else to close)
-        else:
-            await send_response(app, response, environ, receive, send)
+        try:
+            body = response.response
+            code = response._status_code
+            if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes and \
+                    200 <= code != 204 and code != 304 and environ["REQUEST_METHOD"] != "HEAD":
+                # send_response for a one-chunk body, inline: the start and the whole body.
+                try:
+                    raw = []
+                    get = _RAW_PAIRS.get
+                    for pair in response.headers._list:
+                        raw.append(get(pair) or _raw_pair(pair))
+                except Exception as e:
+                    raise _NotStarted from e
+                await send({"type": "http.response.start", "status": code, "headers": raw})
+                await send({"type": "http.response.body", "body": body[0]})
+                if response._on_close is not None or response.__class__ is not _Response:
+                    response.close()  # (a list body has nothing else to close)
+            else:
+                await send_response(app, response, environ, receive, send)
+        except _NotStarted as e:
+            # Nothing was sent yet: the bare 500 can still go out in its place.
+            cause = e.__cause__ or e
+            error = error or cause
+            await send_response(app, app._handling_failed(cause), environ, receive, send)
     except BaseException as e:
+        # Once the start is sent, a failing body cannot become an error page: the server
+        # must see the exception and drop the connection, so a cut body never looks whole.
         error = error or e
         raise
     finally:
@@ -628,6 +654,8 @@ async def _end_request(app: Stein, ctx: RequestContext, error: BaseException | N
                 await _call(func, error)
             if signals is not None and signals.appcontext_tearing_down.receivers:
                 signals.appcontext_tearing_down.send(app, exc=error)
+    except Exception as e:
+        app._log_teardown_failure(e)
     finally:
         _cv_request.reset(t_req)
         if t_app is not None:

@@ -303,6 +303,15 @@ class _ProxyOps:
     def __len__(self) -> int:
         return len(self._lookup())
 
+    def __reversed__(self) -> Iterator[Any]:
+        return reversed(self._lookup())
+
+    def __or__(self, other: Any) -> Any:
+        return self._lookup() | other
+
+    def __ror__(self, other: Any) -> Any:
+        return other | self._lookup()
+
     def __bool__(self) -> bool:
         try:
             return bool(self._lookup())

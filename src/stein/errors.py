@@ -113,10 +113,7 @@ class ErrorHandlingMixin:
         signals = _ctx.signals
         if signals is not None and signals.got_request_exception.receivers:
             signals.got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate is None:
-            propagate = self.testing or self.debug
-        if propagate:
+        if self._propagates_exceptions():
             if exc_info[1] is e:
                 raise
             raise e
@@ -130,14 +127,58 @@ class ErrorHandlingMixin:
 
     def log_exception(self, exc_info: Any) -> None:
         """Log an unhandled exception with the request's path and method."""
-        ctx = _cv_request.get(None)
-        where = f"{ctx.request.path} [{ctx.request.method}]" if ctx is not None else "?"
-        self.logger.error(f"Exception on {where}", exc_info=exc_info)
+        self.logger.error(f"Exception on {_where()}", exc_info=exc_info)
+
+    def _propagates_exceptions(self) -> bool:
+        # PROPAGATE_EXCEPTIONS, or testing/debug when it is unset: the test client and the
+        # debugger want the exception itself, not a 500 page.
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        return bool(propagate)
+
+    def _handling_failed(self, e: BaseException) -> Response:
+        """The last answer, when handling an error raised again (a 500 handler that fails,
+        an error page that cannot be built or sent, a handler that reads a malformed
+        ``request.path``): one log line and a bare 500 built without handlers, hooks or the
+        app's response class, so nothing escapes the WSGI or ASGI callable. Re-raises
+        ``e`` when exceptions propagate (testing, debug mode).
+
+        >>> from stein import Stein
+        >>> Stein("x")._handling_failed(RuntimeError("again")).status_code
+        500
+        """
+        if self._propagates_exceptions():
+            raise e
+        self.logger.error(f"Error while handling an error on {_where()}",
+                          exc_info=(type(e), e, e.__traceback__))
+        return InternalServerError().get_response()
+
+    def _log_teardown_failure(self, e: BaseException) -> None:
+        """A teardown function raised after the response was made: log it (the response
+        still goes out), or re-raise when exceptions propagate."""
+        if self._propagates_exceptions():
+            raise e
+        self.logger.error(f"Teardown failed on {_where()}", exc_info=(type(e), e, e.__traceback__))
 
     def should_ignore_error(self, error: BaseException | None) -> bool:
         """Whether teardown functions get ``None`` instead of ``error`` (override to hide
         an expected error from them; never, by default)."""
         return False
+
+
+def _where() -> str:
+    # "path [METHOD]" for a log line. request.path can itself raise (a path that is not
+    # UTF-8 is a 400): fall back to the raw WSGI value, which always exists.
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        return "?"
+    environ = ctx.request.environ
+    try:
+        path = ctx.request.path
+    except Exception:
+        path = repr(environ.get("PATH_INFO", ""))
+    return f"{path} [{environ.get('REQUEST_METHOD', '?')}]"
 
 
 def _explain_missing_file(e: BadRequestKeyError) -> Exception:

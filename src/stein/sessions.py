@@ -87,9 +87,57 @@ class SecureCookieSession(dict, SessionMixin):  # type: ignore[type-arg]
         self.accessed = True
         return dict.__contains__(self, key)
 
+    # Every other way of reading marks it too: a page that branches on ``if session:`` or
+    # lists the keys depends on the cookie as much as one that reads a value.
+    def __len__(self) -> int:
+        self.accessed = True
+        return dict.__len__(self)
+
+    def __iter__(self) -> Any:
+        self.accessed = True
+        return dict.__iter__(self)
+
+    def __reversed__(self) -> Any:
+        self.accessed = True
+        return dict.__reversed__(self)
+
+    def keys(self) -> Any:
+        self.accessed = True
+        return dict.keys(self)
+
+    def items(self) -> Any:
+        self.accessed = True
+        return dict.items(self)
+
+    def values(self) -> Any:
+        self.accessed = True
+        return dict.values(self)
+
+    def copy(self) -> dict[str, Any]:
+        self.accessed = True
+        return dict.copy(self)
+
+    def __eq__(self, other: object) -> bool:
+        self.accessed = True
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self.accessed = True
+        return dict.__ne__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __or__(self, other: Any) -> Any:
+        self.accessed = True
+        return dict.__or__(self, other)
+
+    def __ror__(self, other: Any) -> Any:
+        self.accessed = True
+        return dict.__ror__(self, other)
+
     def setdefault(self, key: str, default: Any = None) -> Any:
         self.accessed = True
-        if key not in self:
+        if not dict.__contains__(self, key):
             self._changed()
         return super().setdefault(key, default)
 
@@ -118,6 +166,7 @@ class SecureCookieSession(dict, SessionMixin):  # type: ignore[type-arg]
         super().clear()
 
     def __repr__(self) -> str:
+        self.accessed = True
         return f"<{type(self).__name__} {dict.__repr__(self)}>"
 
 
@@ -297,16 +346,20 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def save_session(self, app: Stein, session: SessionMixin, response: Response) -> None:
         """Store ``session`` (e.g. set a cookie on ``response``) at the end of the request."""
-        write = session.modified if not session else self.should_set_cookie(app, session)
+        # Read what the view did before this method's own reads mark the session accessed;
+        # dict's own methods below read without marking.
+        accessed = session.accessed
+        filled = dict.__len__(session) if isinstance(session, dict) else len(session)
+        write = session.modified if not filled else self.should_set_cookie(app, session)
         if write:
-            cookie = self._cookie_template(app) if session else None
+            cookie = self._cookie_template(app) if filled else None
             if cookie is None:
                 self._write_cookie(app, session, response)
             else:
-                val = self.get_signing_serializer(app).dumps(dict(session))
+                val = self.get_signing_serializer(app).dumps(_as_dict(session))
                 expires = self.get_expiration_time(app, session)
                 header = cookie.header(val, expires)
-                if header is None or not _plain_response(response, header):
+                if header is None or not _plain_response(app, response, header):
                     # A Response subclass with its own set_cookie, or a cookie over the
                     # size limit (set_cookie warns): the general path.
                     response.set_cookie(cookie.name, val, expires=expires,
@@ -316,7 +369,7 @@ class SecureCookieSessionInterface(SessionInterface):
                                         samesite=cookie.samesite)
                 else:
                     response.headers._list.append(("Set-Cookie", header))
-        if write or session.accessed:
+        if write or accessed:
             # The response depends on the cookie: shared caches must key on it.
             _add_vary_cookie(response)
 
@@ -336,7 +389,7 @@ class SecureCookieSessionInterface(SessionInterface):
                                    partitioned=partitioned, samesite=samesite,
                                    httponly=httponly)
         else:
-            val = self.get_signing_serializer(app).dumps(dict(session))
+            val = self.get_signing_serializer(app).dumps(_as_dict(session))
             response.set_cookie(name, val, expires=self.get_expiration_time(app, session),
                                 httponly=httponly, domain=domain, path=path, secure=secure,
                                 partitioned=partitioned, samesite=samesite)
@@ -426,13 +479,40 @@ class _CookieTemplate:
 _cookie_safe_value = re.compile(r"[A-Za-z0-9_.\-]*").fullmatch
 
 
-def _plain_response(response: Response, header: str) -> bool:
+def _plain_response(app: Stein, response: Response, header: str) -> bool:
     """Whether appending ``header`` is all ``response.set_cookie`` would do: the stock
     method, and a header within the cookie size limit (over it, set_cookie warns)."""
-    if type(response).set_cookie is not Response.set_cookie:
+    cls = type(response)
+    if cls.set_cookie is not Response.set_cookie:
         return False
-    limit = response.max_cookie_size  # the active app's MAX_COOKIE_SIZE, as set_cookie uses
+    stock = _stock_limit.get(cls)
+    if stock is None:
+        stock = _stock_limit[cls] = next(
+            k.__dict__["max_cookie_size"] for k in cls.__mro__
+            if "max_cookie_size" in k.__dict__) is _STOCK_LIMIT
+    if stock:
+        # The stock descriptor, read without it: the instance's own value, else the app's
+        # MAX_COOKIE_SIZE (as set_cookie reads it).
+        limit = response._own_max_cookie_size
+        if limit is None:
+            limit = app.config.get("MAX_COOKIE_SIZE", _STOCK_LIMIT.default)
+    else:
+        limit = response.max_cookie_size
     return not limit or len(header) <= limit
+
+
+_STOCK_LIMIT = next(k.__dict__["max_cookie_size"] for k in Response.__mro__
+                    if "max_cookie_size" in k.__dict__)
+# Response class -> whether its max_cookie_size is the stock descriptor.
+_stock_limit: dict[type, bool] = {}
+
+
+def _as_dict(session: SessionMixin) -> dict[str, Any]:
+    """The session's data as a plain dict, without marking a :class:`dict`-based session
+    accessed (the save is not a read by the view)."""
+    # dict.items reads the storage directly; dict(session) and dict.copy would go through
+    # the overridden keys()/__getitem__ (three times slower).
+    return dict(dict.items(session)) if isinstance(session, dict) else dict(session)
 
 
 def _add_vary_cookie(response: Response) -> None:
@@ -682,6 +762,8 @@ _ENCODERS: dict[tuple[bool, bool], Any] = {} if _c_make_encoder is None else {
 }
 # What stein.json.dumps writes with outside an app: the stdlib defaults.
 _OUTSIDE_APP = _ENCODERS.get((False, True))
+# The stock provider's settings (sort_keys, ensure_ascii).
+_STOCK_ENCODER = _ENCODERS.get((True, True))
 _scan = json.JSONDecoder(object_hook=_untag).scan_once  # type: ignore[attr-defined]
 
 
@@ -701,11 +783,24 @@ def _dumps_json(obj: Any, serializer: TaggedJSONSerializer | None = None) -> str
             provider: Any = actx.app.json
             enc = None
             if type(provider).dumps is _STOCK_DUMPS:
-                enc = _ENCODERS.get((provider.sort_keys, provider.ensure_ascii))
+                # The stock settings by identity first: a tuple key costs more than both.
+                if provider.sort_keys is True and provider.ensure_ascii is True:
+                    enc = _STOCK_ENCODER
+                else:
+                    enc = _ENCODERS.get((provider.sort_keys, provider.ensure_ascii))
                 if enc is None and _ENCODERS:  # truthy settings that are not bools
                     enc = _ENCODERS[(bool(provider.sort_keys), bool(provider.ensure_ascii))]
         if enc is not None:
             try:
+                # The usual session, a flat dict of plain values, checked here without a
+                # call; anything nested or unusual goes through _fast_ok.
+                if type(obj) is dict:
+                    for v in obj.values():
+                        if type(v) not in _NATIVE:
+                            break
+                    else:
+                        if len(obj) != 1 or next(iter(obj)) not in _TAG_KEYS:
+                            return "".join(enc(obj, 0))
                 if _fast_ok(obj):
                     return "".join(enc(obj, 0))
             except Exception:
@@ -722,7 +817,11 @@ def _loads_json(data: bytes, serializer: TaggedJSONSerializer | None = None) -> 
     cookie holds), else the serializer's own path."""
     if serializer is None:
         serializer = session_json_serializer
-    if data[:1] == b"{" and not serializer._changed and _plain_loads():
+    actx = _cv_app.get(None)
+    # The scanner reads JSON as stein.json.loads does: outside an app, or with the stock
+    # provider and no orjson.
+    if data[:1] == b"{" and not serializer._changed and (actx is None or (
+            _json_mod._orjson is None and type(actx.app.json).loads is _STOCK_LOADS)):
         try:
             text = data.decode("utf-8")
             obj, end = _scan(text, 0)
@@ -732,14 +831,6 @@ def _loads_json(data: bytes, serializer: TaggedJSONSerializer | None = None) -> 
             if end == len(text):
                 return obj
     return serializer.loads(data)
-
-
-def _plain_loads() -> bool:
-    """Whether ``stein.json.loads`` reads JSON as the stdlib does now (outside an app, or
-    with the stock provider and no orjson)."""
-    actx = _cv_app.get(None)
-    return actx is None or (
-        _json_mod._orjson is None and type(actx.app.json).loads is _STOCK_LOADS)
 
 
 _STOCK_LOADS = DefaultJSONProvider.loads
