@@ -1,5 +1,5 @@
-"""``python -m bench``: in-process peer comparison, route scaling, import time -> stdout and
-``bench/results.md``.
+"""``python -m bench``: in-process peer comparison, route scaling, the multipart parser on
+hostile bodies, import time -> stdout and ``bench/results.md``.
 
 Options: ``--quick`` (shorter runs, for a smoke check), ``--only a,b`` (scenario names).
 """
@@ -13,7 +13,7 @@ import os
 import platform
 import sys
 
-from . import imports, scaling
+from . import imports, multipart_hostile, scaling
 from .registry import SECTION_MODULES
 from .report import Section
 
@@ -66,11 +66,16 @@ def main(argv: list[str] | None = None) -> int:
 
     print("[route scaling]", flush=True)
     sections.append(scaling.run())
+    print("[multipart on hostile bodies]", flush=True)
+    mp_size = 1.0 if args.quick else 8.0
+    mp_rows = multipart_hostile.run(mp_size, 3 if args.quick else 5)
     ms = imports.import_time_ms()
     ms_cold = imports.import_time_ms(bytecode=False)
     heavy = imports.heavy_modules_loaded()
     for s in sections:
         out.append(s.render())
+    # Issue 15, item 9: padding and CR/LF-heavy bodies parse at parser speed, not per byte.
+    out += [multipart_hostile.render(mp_rows, mp_size), ""]
     out += [
         "### Import", "",
         f"- `python -X importtime -c 'import stein'`: {ms:.1f} ms cumulative with compiled bytecode "
