@@ -166,6 +166,14 @@ def register_on_blueprint(state: BlueprintSetupState, rule: str, endpoint: str,
     state.app.websocket_handlers[state.endpoint_name(endpoint)] = handler
 
 
+def _report_to_server(scope: dict[str, Any], error: BaseException) -> None:
+    # A server that shows errors (Stein's development server in debug mode) offers the
+    # "stein.debugger" scope extension; others never see this.
+    extension = (scope.get("extensions") or {}).get("stein.debugger")
+    if extension is not None:
+        extension["report"](error)
+
+
 async def handle_websocket(app: Stein, scope: dict[str, Any], receive: Callable[..., Any],
                            send: Callable[..., Any]) -> None:
     """Route a ``websocket`` scope to its handler, inside a request context."""
@@ -190,6 +198,7 @@ async def handle_websocket(app: Stein, scope: dict[str, Any], receive: Callable[
         except Exception as e:
             error = e
             app.log_exception((type(e), e, e.__traceback__))
+            _report_to_server(scope, e)
             await ws.close(1011 if ws.state == "connected" else 1000)
             return
         await ws.close(1000)
