@@ -174,6 +174,8 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
         self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
         self.shell_context_processors: list[Callable[..., Any]] = []
         self.blueprints: dict[str, Any] = {}
+        # name -> (url_prefix, subdomain) of each registered blueprint (stein inspect app).
+        self.blueprint_mounts: dict[str, tuple[str | None, str | None]] = {}
         self.extensions: dict[str, Any] = {}
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching

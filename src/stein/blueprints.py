@@ -167,6 +167,7 @@ class Blueprint(Scaffold):
         app.blueprints[name] = self
         self._got_registered_once = True
         state = self.make_setup_state(app, options, first_bp_registration)
+        app.blueprint_mounts[name] = (state.url_prefix, state.subdomain)
 
         if self.has_static_folder:
             state.add_url_rule(
