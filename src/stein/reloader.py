@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,6 +17,8 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from .debugger import PIN_ENV, SECRET_ENV, new_pin
 
 _RUN_MAIN_ENV = "STEIN_RUN_MAIN"
 _SERVER_FD_ENV = "STEIN_SERVER_FD"
@@ -57,6 +60,10 @@ def run_with_reloader_supervisor(host: str, port: int, extra_files: Iterable[str
     sock.listen(128)
     sock.set_inheritable(True)
     env = dict(os.environ, **{_RUN_MAIN_ENV: "true", _SERVER_FD_ENV: str(sock.fileno())})
+    # One debugger PIN and cookie key for every serving child: a reload keeps the PIN
+    # printed at start, and a browser that entered it stays unlocked.
+    env.setdefault(PIN_ENV, new_pin())
+    env.setdefault(SECRET_ENV, secrets.token_hex(32))
     print(f" * Restarting with {_watcher_kind('auto')}", file=sys.stderr)
     sys.stderr.flush()
     child: subprocess.Popen[bytes] | None = None

@@ -33,6 +33,7 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import unquote
 
+from .devws import serve_upgrade
 from .http1 import (
     MAX_HEADER_COUNT,
     MAX_HEADER_LINE,
@@ -53,6 +54,7 @@ from .reloader import (
     is_running_from_reloader,
     run_with_reloader_supervisor,
 )
+from .wsproto import WebSocketLimits, wants_websocket
 
 __all__ = [
     "BODY_TIMEOUT", "KEEPALIVE_TIMEOUT", "MAX_DRAIN", "MAX_HEADERS_SIZE", "MAX_HEADER_COUNT", "MAX_HEADER_LINE",
@@ -171,6 +173,13 @@ class _DeadlineReader(io.RawIOBase):
         self.lowered = False
         self._sock.settimeout(seconds)
 
+    def unbounded(self) -> None:
+        """No deadline from now on (an upgraded WebSocket connection may idle)."""
+        self.deadline = float("inf")
+        self._timeout = float("inf")
+        self.lowered = False
+        self._sock.settimeout(None)
+
     def for_writing(self, seconds: float) -> None:
         """Give writes ``seconds`` per send again after a lowered read timeout."""
         self._sock.settimeout(seconds)
@@ -252,6 +261,8 @@ class _Handler(socketserver.StreamRequestHandler):
         except _BadRequest as e:
             self._send_error(e.code, e.message)
             return False
+        if wants_websocket(headers) and getattr(self.server.app, "asgi_app", None) is not None:
+            return self._websocket(method, target, version, headers, environ, started)
         if body.remaining:
             # The body: all of it within body_timeout, and no wait for more of it longer
             # than request_timeout (a client that stalls is not waited for as long as a
@@ -281,6 +292,33 @@ class _Handler(socketserver.StreamRequestHandler):
         except (OSError, ValueError):
             return False
         return True
+
+    def _websocket(self, method: str, target: str, version: str,
+                   headers: list[tuple[str, str]], environ: dict[str, Any],
+                   started: float) -> bool:
+        # The upgrade: the app's ASGI websocket handler serves the rest of the connection
+        # (stein.devws); the connection is never reused for HTTP afterwards.
+        server = self.server
+        self.reader.unbounded()
+
+        def log_error(message: str, exc: BaseException | None) -> None:
+            if exc is not None:
+                _log().error("%s:\n%s", message, "".join(traceback.format_exception(
+                    type(exc), exc, exc.__traceback__)).rstrip())
+            else:
+                _log().warning("%s", message)
+
+        status, sent = "-", 0
+        try:
+            status, sent = serve_upgrade(
+                self.request, self.buffered, server.app, environ, method, target, version,
+                headers, limits=server.ws_limits, server=(server.server_name,
+                                                          server.server_port),
+                log_error=log_error)
+        finally:
+            server.log_request(self.client_ip, method, target, version, status, sent,
+                               time.perf_counter() - started, note="WebSocket")
+        return False
 
     def _make_environ(self, method: str, target: str, version: str,
                       headers: list[tuple[str, str]]
@@ -500,7 +538,9 @@ class DevServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     """The development server: one thread per connection.
 
     ``request_timeout`` bounds the time to send a request head, ``body_timeout`` the time
-    to send its body, ``keepalive_timeout`` the idle time between requests (seconds)::
+    to send its body, ``keepalive_timeout`` the idle time between requests (seconds);
+    ``ws_limits`` (:class:`~stein.wsproto.WebSocketLimits`) bounds WebSocket connections,
+    which are served when the app has an ``asgi_app`` (a Stein app does)::
 
         server = DevServer("127.0.0.1", 5000, app, request_timeout=5, body_timeout=30)
         server.serve_forever()
@@ -515,8 +555,10 @@ class DevServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
                  ssl_context: Any = None, fd: int | None = None,
                  request_timeout: float = REQUEST_TIMEOUT,
                  keepalive_timeout: float = KEEPALIVE_TIMEOUT,
-                 body_timeout: float = BODY_TIMEOUT) -> None:
+                 body_timeout: float = BODY_TIMEOUT,
+                 ws_limits: WebSocketLimits | None = None) -> None:
         self.app = app
+        self.ws_limits = ws_limits or WebSocketLimits()
         self.multithread = threaded
         self.request_timeout = request_timeout
         self.keepalive_timeout = keepalive_timeout
@@ -583,14 +625,15 @@ def make_server(host: str, port: int, app: Any, threaded: bool = True,
                 ssl_context: Any = None, fd: int | None = None, *,
                 request_timeout: float = REQUEST_TIMEOUT,
                 keepalive_timeout: float = KEEPALIVE_TIMEOUT,
-                body_timeout: float = BODY_TIMEOUT) -> DevServer:
+                body_timeout: float = BODY_TIMEOUT,
+                ws_limits: WebSocketLimits | None = None) -> DevServer:
     """Create (and bind) a :class:`DevServer`; ``serve_forever()`` runs it.
 
     >>> server = make_server("127.0.0.1", 0, app, body_timeout=30)  # doctest: +SKIP
     """
     return DevServer(host, port, app, threaded=threaded, ssl_context=ssl_context, fd=fd,
                      request_timeout=request_timeout, keepalive_timeout=keepalive_timeout,
-                     body_timeout=body_timeout)
+                     body_timeout=body_timeout, ws_limits=ws_limits)
 
 
 # -- debug mode safety ------------------------------------------------------------------------
@@ -624,20 +667,22 @@ def check_debug_bind(host: str, debug: bool, debug_public: bool) -> None:
             f"Refusing to serve debug mode on {host!r}: the debug page shows source code and "
             f"tracebacks to anyone who can reach it. Bind 127.0.0.1, turn debug off, or pass "
             f"--debug-public if you really mean it.")
-    print(f" * WARNING: debug mode is reachable on {host!r}: anyone who can connect sees "
-          f"tracebacks and source code.", file=sys.stderr)
+    print(f" * WARNING: debug mode is reachable on {host!r}. The debugger still answers "
+          f"loopback clients only; everyone else gets a plain 500.", file=sys.stderr)
 
 
 def error_app(error: BaseException, debug: bool) -> Any:
     """A WSGI app that answers every request with ``error`` (used while the app cannot be
-    loaded and the reloader waits for a fix)."""
-    from .debugpage import render_exception
+    loaded and the reloader waits for a fix). In debug mode a loopback client gets the
+    debug page, which for a ``SyntaxError`` starts at the line of the user's file; anyone
+    else gets the one-line message only."""
+    from .debugpage import client_allowed, render_exception
 
     cause = error.__cause__ or error
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        if debug:
-            body = render_exception(cause).encode()
+        if debug and client_allowed(environ):
+            body = render_exception(cause).encode("utf-8", "replace")
             ctype = "text/html; charset=utf-8"
         else:
             body = f"The app could not be loaded: {error}\n".encode()
@@ -666,13 +711,15 @@ def run_simple(host: str, port: int, app: Any, use_reloader: bool = False,
     ``use_debugger`` shows an HTML traceback page for unhandled errors (loopback only
     unless ``debug_public``); ``use_reloader`` restarts the process when code changes.
     ``request_timeout``, ``body_timeout`` and ``keepalive_timeout`` (seconds, keyword
-    arguments) bound slow clients, see :class:`DevServer`.
+    arguments) bound slow clients, ``ws_limits`` WebSocket connections, see
+    :class:`DevServer`. The debugger's PIN is printed with the address.
     """
     check_debug_bind(host, use_debugger, debug_public)
     if use_debugger:
         from .debugpage import DebugMiddleware
 
         app = DebugMiddleware(app)
+        pin = app.pin
     if use_reloader and not is_running_from_reloader():
         run_with_reloader_supervisor(host, port, extra_files=extra_files,
                                      ssl_context=ssl_context)
@@ -682,7 +729,7 @@ def run_simple(host: str, port: int, app: Any, use_reloader: bool = False,
     timeouts = {k: kwargs[k] for k in ("request_timeout", "keepalive_timeout", "body_timeout")
                 if kwargs.get(k) is not None}
     server = make_server(host, port, app, threaded=threaded, ssl_context=ssl_context, fd=fd,
-                         **timeouts)
+                         ws_limits=kwargs.get("ws_limits"), **timeouts)
     if use_reloader:
         watcher = Watcher(extra_files or (), interval=reloader_interval, kind=reloader_type,
                           exclude_patterns=kwargs.get("exclude_patterns"))
@@ -696,6 +743,9 @@ def run_simple(host: str, port: int, app: Any, use_reloader: bool = False,
         print(f" * Debug mode: {'on' if use_debugger else 'off'}", file=sys.stderr)
         print(f" * Running on {scheme}://{_display_host(host)}:{server.server_port}/ "
               f"(press CTRL+C to quit)", file=sys.stderr)
+        if use_debugger:
+            print(" * Debugger is active! (loopback clients only)", file=sys.stderr)
+            print(f" * Debugger PIN: {pin}", file=sys.stderr)
     sys.stderr.flush()
     _serve(server)
 
