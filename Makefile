@@ -35,14 +35,30 @@ test: lint docs chromium postgres redis openapi-assets
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-# Servers the stein.ext tests start themselves (Debian packages, installed when missing).
+# Debian packages that some tests need: `$(call need_debian,CHECK,PACKAGES)` installs
+# PACKAGES with apt-get when CHECK fails and make runs as root (as CI does); a user who is
+# not root gets a message instead, and the tests that need the packages skip, each with its
+# reason (pytest -rs prints them). IS_ROOT= (empty) forces the message, IS_ROOT=yes apt-get.
+IS_ROOT ?= $(shell [ "$$(id -u)" = 0 ] && echo yes)
+
+define need_debian
+	@if $(1) >/dev/null 2>&1; then :; \
+	elif [ "$(IS_ROOT)" = yes ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(2); \
+	else \
+		echo "make $@: '$(2)' is not installed and make is not running as root, so apt-get is skipped;" \
+			"the tests that need it will skip (install it with: sudo apt-get install $(2))."; \
+	fi
+endef
+
+# Servers the stein.ext tests start themselves.
+PG_INITDB ?= /usr/lib/postgresql/*/bin/initdb
+
 postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
+	$(call need_debian,ls $(PG_INITDB),postgresql)
 
 redis:
-	@command -v redis-server >/dev/null 2>&1 || \
-		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server)
+	$(call need_debian,command -v redis-server,redis-server)
 
 # Swagger UI for stein.ext.openapi's /docs page, bundled from the swagger-ui-dist npm
 # package at build time (not committed: ~1.9 MB); never loaded from a CDN.
@@ -52,8 +68,8 @@ OPENAPI_STATIC := src/stein/ext/openapi_static
 openapi-assets: $(OPENAPI_STATIC)/swagger-ui-bundle.js
 
 $(OPENAPI_STATIC)/swagger-ui-bundle.js:
-	@command -v npm >/dev/null 2>&1 || \
-		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm)
+	$(call need_debian,command -v npm,npm)
+	@command -v npm >/dev/null 2>&1 || { echo "make $@: no npm, so Swagger UI is not built"; exit 0; }; \
 	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null \
 		&& tar xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz) \
 		&& cp $$tmp/package/swagger-ui.css $(OPENAPI_STATIC)/ \
@@ -108,13 +124,23 @@ soak: $(BENCH_STAMP)
 	$(BIN)/python -m bench.load
 
 # The example blog on http://127.0.0.1:5000 (debug mode with the reloader; Ctrl-C stops it).
-demo: $(STAMP)
-	cd examples/blog && (test -f blog/instance/blog.sqlite || ../../$(BIN)/stein --app blog init-db)
-	cd examples/blog && ../../$(BIN)/stein --app blog run --host 127.0.0.1 --port 5000 --debug
+# A venv of its own with only what the blog needs (Stein, its four dependencies and the
+# `demo` extra: the reloader's file watcher and .steinenv loading), not the dev toolchain.
+DEMO_VENV := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed-demo
+
+$(DEMO_STAMP): pyproject.toml setup.py src/stein/_speedups.c
+	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/pip install -q --disable-pip-version-check -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	cd examples/blog && (test -f instance/blog.sqlite || ../../$(DEMO_VENV)/bin/stein --app blog init-db)
+	cd examples/blog && ../../$(DEMO_VENV)/bin/stein --app blog run --host 127.0.0.1 --port 5000 --debug
 
 # Headless Chromium for the browser test (Debian packages; `playwright install` is not used).
 chromium:
-	command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
+	$(call need_debian,command -v chromium,chromium)
 
 # An sdist and a wheel in dist/ (the wheel built from the sdist, in an isolated build
 # environment): Swagger UI's assets included, the C speedups compiled when a compiler is
@@ -127,4 +153,4 @@ dist: $(BIN)/pyproject-build openapi-assets
 	$(BIN)/python -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) build dist site *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) build dist site *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

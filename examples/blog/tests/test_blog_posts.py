@@ -1,3 +1,5 @@
+import html
+
 import pytest
 from blog.db import get_db
 
@@ -46,7 +48,7 @@ def test_exists_required(client, auth, path):
     auth.login()
     response = client.post(path)
     assert response.status_code == 404
-    assert b"Post id 2 doesn&#x27;t exist." in response.data
+    assert "Post id 2 doesn't exist." in html.unescape(response.text)
 
 
 def test_create(client, auth, app):
@@ -84,3 +86,23 @@ def test_delete(client, auth, app):
     with app.app_context():
         assert get_db().execute("SELECT * FROM post WHERE id = 1").fetchone() is None
     assert b"Post deleted." in client.get("/").data
+
+
+def test_error_pages_use_the_site_layout(client, auth, app):
+    # 403 and 404 come in the blog's own layout: navigation, stylesheet, a way back.
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert b"<title>404 Not Found - Stein Blog</title>" in missing.data
+    assert b'href="/static/style.css"' in missing.data
+    assert b"Back to the posts" in missing.data and b"<nav>" in missing.data
+    auth.login()
+    with app.app_context():
+        db = get_db()
+        db.execute("UPDATE post SET author_id = 2 WHERE id = 1")
+        db.commit()
+    forbidden = client.get("/1/update")
+    assert forbidden.status_code == 403
+    assert b"<title>403 Forbidden - Stein Blog</title>" in forbidden.data
+    assert b'<span class="user">test</span>' in forbidden.data  # still logged in, and shown
+    gone = client.post("/2/delete")
+    assert gone.status_code == 404 and "Post id 2 doesn't exist." in html.unescape(gone.text)
