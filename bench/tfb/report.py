@@ -1,0 +1,81 @@
+"""``bench/tfb.md``: one table per server (test type x connections down, frameworks across,
+ratios at the right), the RSS per worker, the blog's pages, and every failure by name."""
+
+from __future__ import annotations
+
+from .runner import PEER, SERVER_NOTES, SERVERS, WORKERS, Cell, ServerRun
+
+
+def _fmt(c: Cell | None) -> str:
+    if c is None:
+        return "not run"
+    if c.rps is None:
+        return "FAILED"
+    p50 = f"{c.p50_ms:.1f}" if c.p50_ms is not None else "?"
+    p99 = f"{c.p99_ms:.1f}" if c.p99_ms is not None else "?"
+    return f"{c.rps:,.0f} ({p50} / {p99})" + (" !" if c.note else "")
+
+
+def _ratio(a: Cell | None, b: Cell | None) -> str:
+    if a is None or b is None or not a.rps or not b.rps:
+        return "-"
+    return f"{a.rps / b.rps:.2f}"
+
+
+def server_table(run: ServerRun, tests: list[str], connections: list[int]) -> str:
+    kind = SERVERS[run.server]
+    fws = run.frameworks
+    others = [f for f in fws if f != "stein"]
+    head = ["test", "conns", *(f"{f} req/s (p50 / p99 ms)" for f in fws),
+            *(f"stein/{f}" for f in others)]
+    lines = [f"### {run.server} ({kind.upper()}: `{SERVER_NOTES[run.server]}`)", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for t in tests:
+        for c in connections:
+            cells = {f: run.cells.get((f, t, c)) for f in fws}
+            row = [t, str(c), *(_fmt(cells[f]) for f in fws),
+                   *(_ratio(cells["stein"], cells[f]) for f in others)]
+            lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "RSS per worker after the run (MB): "
+              + ", ".join(f"{f} {run.rss_mb[f]:.0f}" for f in fws if f in run.rss_mb), ""]
+    notes = [f"- {run.server} / {key}: {problem}" for key, problem in run.invalid.items()]
+    notes += [f"- {run.server} / {f} / {t} / c={c}: {cell.note}"
+              for (f, t, c), cell in run.cells.items()
+              if cell.note and f"{f}/{t}" not in run.invalid]
+    if notes:
+        lines += ["Failures:", "", *notes, ""]
+    return "\n".join(lines)
+
+
+def summary(runs: list[ServerRun], tests: list[str], connections: list[int]) -> str:
+    """The target ratios per test type and server: the worst over the connection counts."""
+    lines = ["### Targets (worst ratio over the connection counts)", "",
+             "| server | peer | " + " | ".join(tests) + " |", "|" + "---|" * (len(tests) + 2)]
+    for run in runs:
+        for peer in dict.fromkeys([PEER[SERVERS[run.server]], "flask"]):
+            if peer not in run.frameworks:
+                continue
+            row = [run.server, f"stein/{peer}"]
+            for t in tests:
+                ratios = [s.rps / p.rps for c in connections
+                          if (s := run.cells.get(("stein", t, c))) and s.rps
+                          and (p := run.cells.get((peer, t, c))) and p.rps]
+                row.append(f"{min(ratios):.2f}" if ratios else "-")
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render(runs: list[ServerRun], tests: list[str], connections: list[int], seconds: int,
+           header: str, blog: str) -> str:
+    parts = [
+        "# TechEmpower test types against PostgreSQL (`make bench-tfb`)", "",
+        header, "",
+        f"Each cell: `wrk -t1 -c<conns> -d{seconds:g}s --latency` after a 1 s warm-up per test "
+        f"type, req/s (p50 / p99 latency in ms); {WORKERS} workers per server on 127.0.0.1, "
+        "the frameworks taking turns. `!` marks a cell with errors (listed under its table); "
+        "FAILED a row whose answers were wrong. Ratio > 1: Stein serves more.", "",
+        summary(runs, tests, connections),
+        *(server_table(r, tests, connections) for r in runs),
+        blog,
+    ]
+    return "\n".join(parts)
