@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: test lint docs demo dist chromium bench bench-http clean postgres redis openapi-assets fuzz soak compat
+.PHONY: test lint docs demo dist chromium bench bench-http bench-tfb clean postgres redis openapi-assets fuzz soak compat
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,16 @@ compat: $(STAMP) redis
 bench-http: $(BENCH_STAMP)
 	command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python -m bench.servers
+
+# The TechEmpower test types (json, plaintext, db, queries, fortunes, updates) against a
+# PostgreSQL the run starts itself, under granian, gunicorn and uvicorn loaded by wrk, plus
+# the example blog on Stein and on Flask; writes bench/tfb.md. Under 15 minutes on 2 cores.
+# TFB_ARGS passes options (e.g. TFB_ARGS='--seconds 5 --servers granian').
+TFB_ARGS ?=
+
+bench-tfb: $(BENCH_STAMP) postgres
+	command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python -m bench.tfb $(TFB_ARGS)
 
 # atheris on every fuzz target for FUZZ_SECONDS each (7 targets x 60 s ~ 7 min); the corpus
 # grows in fuzz/corpus/, crashes land in fuzz/crash-*. Not part of `make test`.

@@ -104,9 +104,11 @@ def parse_wrk(out: str) -> Cell:
     return cell
 
 
-def wrk(url: str, seconds: int, connections: int) -> Cell:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "8s", "--latency",
-           url]
+def wrk(url: str, seconds: int, connections: int, headers: list[str] = ()) -> Cell:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "8s", "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    cmd.append(url)
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 40).stdout
     except subprocess.TimeoutExpired:
