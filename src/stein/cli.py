@@ -43,6 +43,8 @@ from .discovery import (
     prepare_import,
     with_appcontext,
 )
+from .inspect_cli import inspect_group
+from .newproject import new_command
 
 __all__ = [
     "AppGroup", "SteinGroup", "ScriptInfo", "NoAppException", "with_appcontext",
@@ -217,7 +219,8 @@ def _wants_compat(args: list[str]) -> bool:
 
 class SteinGroup(AppGroup):
     """The ``stein`` command (``FlaskGroup`` under :mod:`stein.compat`): the built-in
-    ``run``, ``shell`` and ``routes`` plus the loaded app's ``app.cli`` commands.
+    ``run``, ``shell``, ``routes``, ``inspect`` and ``new`` plus the loaded app's
+    ``app.cli`` commands.
 
     ``create_app`` builds the app (else ``--app`` or the current folder names it);
     ``add_default_commands``: add the built-in commands; ``add_version_option``: add
@@ -264,6 +267,8 @@ class SteinGroup(AppGroup):
             self.add_command(run_command)
             self.add_command(shell_command)
             self.add_command(routes_command)
+            self.add_command(inspect_group)
+            self.add_command(new_command)
 
     def make_context(self, info_name: str | None, args: list[str],
                      parent: click.Context | None = None, **extra: Any) -> click.Context:
