@@ -45,7 +45,7 @@ _logger = logging.getLogger("stein.serving")
 
 #: The URL prefix of the debugger's own requests (console, PIN, stored pages).
 DEBUGGER_PATH = "/__stein_debugger__"
-#: Longest console input or PIN request body accepted (bytes; longer -> 413).
+#: Longest console input or PIN request body accepted by default (bytes; longer -> 413).
 MAX_INPUT = 64 * 1024
 #: Host names the debugger answers to besides loopback IP addresses.
 TRUSTED_HOSTS = ("localhost", ".localhost")
@@ -314,7 +314,8 @@ class DebugMiddleware:
 
     ``pin`` (default: ``STEIN_DEBUG_PIN`` or a fresh one), ``max_attempts`` wrong PINs
     before a lock of ``lock_seconds``, ``max_tracebacks`` kept for the console,
-    ``trusted_hosts`` (host names besides loopback addresses)::
+    ``max_input`` bytes of one console or PIN request (more -> 413), ``trusted_hosts``
+    (host names besides loopback addresses)::
 
         app = DebugMiddleware(app, max_attempts=3)
         print(app.pin)
@@ -325,12 +326,13 @@ class DebugMiddleware:
 
     def __init__(self, app: Any, *, pin: str | None = None, max_attempts: int = 5,
                  lock_seconds: float = 60.0, max_tracebacks: int = 10,
-                 trusted_hosts: Iterable[str] = TRUSTED_HOSTS,
+                 max_input: int = MAX_INPUT, trusted_hosts: Iterable[str] = TRUSTED_HOSTS,
                  logger: logging.Logger | None = None) -> None:
         self.app = app
         self.guard = PinGuard(pin=pin, max_attempts=max_attempts, lock_seconds=lock_seconds)
         self.store = TracebackStore(limit=max_tracebacks)
         self.trusted_hosts = tuple(trusted_hosts)
+        self.max_input = max_input
         self.logger = logger or _logger
 
     @property
@@ -464,7 +466,7 @@ class DebugMiddleware:
         fields = self._form(environ)
         if fields is None:
             return _json(start_response, "413 REQUEST ENTITY TOO LARGE",
-                         {"message": f"At most {MAX_INPUT} bytes."})
+                         {"message": f"At most {self.max_input} bytes."})
         stored = self.store.get(fields.get("tb", ""))
         if stored is None or not secrets.compare_digest(
                 fields.get("token", "").encode(), stored.token.encode()):
@@ -499,7 +501,7 @@ class DebugMiddleware:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
-        if length < 0 or length > MAX_INPUT:
+        if length < 0 or length > self.max_input:
             return None
         data = environ["wsgi.input"].read(length) if length else b""
         parsed = parse_qs(data.decode("utf-8", "replace"), keep_blank_values=True)
