@@ -189,6 +189,10 @@ class WebSocketConnection:
             return {"type": "websocket.connect"}
         if self._disconnect is not None:
             return self._disconnect
+        if self.state == "connecting":
+            # Nothing can arrive before the handshake is answered (the reader starts at
+            # accept): waiting would hang the handler.
+            return {"type": "websocket.disconnect", "code": 1006, "reason": ""}
         assert self._queue is not None
         message = await self._queue.get()
         if message["type"] == "websocket.disconnect":
@@ -229,9 +233,13 @@ class WebSocketConnection:
 
     def _accept(self, message: dict[str, Any]) -> None:
         subprotocol = message.get("subprotocol")
-        if subprotocol is not None and subprotocol not in self.scope["subprotocols"]:
-            raise ValueError(f"Subprotocol {subprotocol!r} was not offered by the client")
-        head = accept_response(self.accept_value, subprotocol, message.get("headers"))
+        try:
+            if subprotocol is not None and subprotocol not in self.scope["subprotocols"]:
+                raise ValueError(f"Subprotocol {subprotocol!r} was not offered by the client")
+            head = accept_response(self.accept_value, subprotocol, message.get("headers"))
+        except ValueError as e:
+            self._reported = e  # the handshake then fails with a 500, never half-sent
+            raise
         self._write(head)
         self.status = "101"
         self.state = "open"
