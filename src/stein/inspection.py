@@ -264,46 +264,46 @@ def explain_url(app: Any, method: str, path: str, host: str | None = None) -> UR
     """
     method = method.upper()
     base_url = f"http://{host}/" if host else None
-    with app.test_request_context(path, method=method, base_url=base_url) as ctx:
-        request = ctx.request
-        exc = request.routing_exception
-        rule = request.url_rule
-        blueprints: tuple[str, ...] = request.blueprints if exc is None else ()
-        names: tuple[str | None, ...] = (None, *reversed(blueprints))
-        report = URLReport(method, path, "view", blueprints=list(blueprints))
-        if exc is not None:
-            if isinstance(exc, RequestRedirect):
-                report.outcome = f"{exc.code} redirect to {exc.new_url}"
-            else:
-                report.outcome = f"{exc.code} {exc.name}"
-        if rule is not None:
-            report.endpoint = rule.endpoint
-            report.rule = rule.rule
-            report.view_args = dict(request.view_args or {})
-        report.url_value_preprocessors = _steps(app.url_value_preprocessors, names)
-        report.before_request = _steps(app.before_request_funcs, names)
-        if exc is None and rule is not None:
-            view = app.view_functions.get(rule.endpoint)
-            if getattr(rule, "provide_automatic_options", False) and method == "OPTIONS":
-                report.outcome = "automatic OPTIONS response"
-            elif view is not None:
-                report.decorators, report.view, source = _view_steps(view, method)
-                for step in (*report.decorators, report.view):
-                    step.scope = _scope(blueprints[0] if blueprints else None)
-                if rule.endpoint.rpartition(".")[2] == "static":
-                    report.view.note = "static files"
-                report.templates = _templates(app, templates_rendered(source))
-        if report.templates:
-            report.context_processors = _steps(app.template_context_processors, names)
-        after_names = (*blueprints, None)
-        report.after_request = _steps(app.after_request_funcs, after_names, reverse=True)
-        report.teardown = _steps(app.teardown_request_funcs, after_names, reverse=True)
-        report.teardown += [Step.of(f, note="app context") for f in
-                            reversed(app.teardown_appcontext_funcs)]
-        first = None
-        if isinstance(exc, (NotFound, MethodNotAllowed)):
-            first = type(exc)
-        report.error_handlers = _error_routes(app, blueprints, first)
+    # Built and matched, never pushed: no hook runs (teardowns run when a context pops).
+    request = app.test_request_context(path, method=method, base_url=base_url).request
+    exc = request.routing_exception
+    rule = request.url_rule
+    blueprints: tuple[str, ...] = request.blueprints if exc is None else ()
+    names: tuple[str | None, ...] = (None, *reversed(blueprints))
+    report = URLReport(method, path, "view", blueprints=list(blueprints))
+    if exc is not None:
+        if isinstance(exc, RequestRedirect):
+            report.outcome = f"{exc.code} redirect to {exc.new_url}"
+        else:
+            report.outcome = f"{exc.code} {exc.name}"
+    if rule is not None:
+        report.endpoint = rule.endpoint
+        report.rule = rule.rule
+        report.view_args = dict(request.view_args or {})
+    report.url_value_preprocessors = _steps(app.url_value_preprocessors, names)
+    report.before_request = _steps(app.before_request_funcs, names)
+    if exc is None and rule is not None:
+        view = app.view_functions.get(rule.endpoint)
+        if getattr(rule, "provide_automatic_options", False) and method == "OPTIONS":
+            report.outcome = "automatic OPTIONS response"
+        elif view is not None:
+            report.decorators, report.view, source = _view_steps(view, method)
+            for step in (*report.decorators, report.view):
+                step.scope = _scope(blueprints[0] if blueprints else None)
+            if rule.endpoint.rpartition(".")[2] == "static":
+                report.view.note = "static files"
+            report.templates = _templates(app, templates_rendered(source))
+    if report.templates:
+        report.context_processors = _steps(app.template_context_processors, names)
+    after_names = (*blueprints, None)
+    report.after_request = _steps(app.after_request_funcs, after_names, reverse=True)
+    report.teardown = _steps(app.teardown_request_funcs, after_names, reverse=True)
+    report.teardown += [Step.of(f, note="app context") for f in
+                        reversed(app.teardown_appcontext_funcs)]
+    first = None
+    if isinstance(exc, (NotFound, MethodNotAllowed)):
+        first = type(exc)
+    report.error_handlers = _error_routes(app, blueprints, first)
     return report
 
 
