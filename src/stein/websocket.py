@@ -1,4 +1,5 @@
-"""WebSockets (ASGI only): ``@app.websocket("/ws")`` handlers and the ``WebSocket`` they get.
+"""WebSockets (under ASGI servers and ``stein run``): ``@app.websocket("/ws")`` handlers and
+the ``WebSocket`` they get.
 
 >>> @app.websocket("/echo")
 ... async def echo(ws):
@@ -8,8 +9,10 @@
 
 The rule lives in ``app.url_map`` like any other (so ``url_for`` builds it), and the handler
 runs inside a request context: ``request.args``, ``request.headers``, ``session``, ``g`` and
-``current_app`` work as in a view. Served over WSGI, or asked for with plain HTTP, the rule
-answers ``426 Upgrade Required`` with a message saying an ASGI server is needed.
+``current_app`` work as in a view. The development server (``stein run``) runs the handler
+too, on an event loop per connection (``stein.devws``). Served by another WSGI server, or
+asked for with plain HTTP, the rule answers ``426 Upgrade Required`` with a message saying
+what is needed.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
+from .ctx import request
+
 if TYPE_CHECKING:
     from .app import Stein
     from .blueprints import BlueprintSetupState
+    from .wrappers import Request
 
 
 class WebSocketDisconnect(Exception):
@@ -131,9 +137,9 @@ def _over_http_view(endpoint: str) -> Callable[..., Any]:
     """The view the rule runs for a plain HTTP request: a 426 that says what is needed."""
 
     def websocket_over_http(**_: Any) -> Any:
-        from .ctx import request
-
         server = "this ASGI server" if "asgi.scope" in request.environ else \
+            "`stein run`, which serves WebSockets too" \
+            if request.environ.get("SERVER_SOFTWARE") == "stein-devserver" else \
             "a WSGI server, which cannot carry WebSockets; run the app under an ASGI server" \
             " (e.g. `uvicorn module:app`)"
         return (f"{request.path} is a WebSocket endpoint: connect to it with a WebSocket"
@@ -174,36 +180,30 @@ def _report_to_server(scope: dict[str, Any], error: BaseException) -> None:
         extension["report"](error)
 
 
-async def handle_websocket(app: Stein, scope: dict[str, Any], receive: Callable[..., Any],
-                           send: Callable[..., Any]) -> None:
-    """Route a ``websocket`` scope to its handler, inside a request context."""
-    from .asgi import _end_request, build_environ, push_contexts
-
-    environ = build_environ(scope)
-    ctx, t_req, t_app = push_contexts(app, environ)
-    request = ctx.request
+async def serve_websocket(app: Stein, request: Request, scope: dict[str, Any],
+                          receive: Callable[..., Any], send: Callable[..., Any]
+                          ) -> BaseException | None:
+    """Route a ``websocket`` scope to its handler and run it; returns the error the handler
+    raised, if any. :mod:`stein.asgi` builds the request and pushes its contexts around
+    this call, and ends the request after it, as for an HTTP request."""
     ws = WebSocket(scope, receive, send)
-    error: BaseException | None = None
+    app._match_request(request)
+    rule = request.url_rule
+    handler = app.websocket_handlers.get(rule.endpoint) if rule is not None else None
+    if handler is None:
+        await ws.close(1008 if rule is not None else 1000)
+        return None
     try:
-        app._match_request(request)
-        rule = request.url_rule
-        handler = app.websocket_handlers.get(rule.endpoint) if rule is not None else None
-        if handler is None:
-            await ws.close(1008 if rule is not None else 1000)
-            return
-        try:
-            await handler(ws, **(request.view_args or {}))
-        except WebSocketDisconnect:
-            pass
-        except Exception as e:
-            error = e
-            app.log_exception((type(e), e, e.__traceback__))
-            _report_to_server(scope, e)
-            await ws.close(1011 if ws.state == "connected" else 1000)
-            return
-        await ws.close(1000)
-    finally:
-        await _end_request(app, ctx, error, t_req, t_app)
+        await handler(ws, **(request.view_args or {}))
+    except WebSocketDisconnect:
+        pass
+    except Exception as e:
+        app.log_exception((type(e), e, e.__traceback__))
+        _report_to_server(scope, e)
+        await ws.close(1011 if ws.state == "connected" else 1000)
+        return e
+    await ws.close(1000)
+    return None
 
 
 class WebSocketTestSession:
