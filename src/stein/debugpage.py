@@ -170,12 +170,13 @@ def _frame_html(frame: CapturedFrame, total: int, open_: bool, interactive: bool
             f'{_source_html(frame)}{_locals_html(frame)}{console}</details>')
 
 
-def _exception_html(exc: CapturedException, total: int, interactive: bool) -> str:
+def _exception_html(exc: CapturedException, total: int, interactive: bool,
+                    chained: bool) -> str:
     # The user's frames first (expanded), the framework's folded below them. With no
     # user frame at all, the innermost framework frame is opened instead.
     user = [f for f in exc.frames if f.is_user]
     lib = [f for f in exc.frames if not f.is_user]
-    parts = [f"<h2>{escape(exc.title)}</h2>"]
+    parts = [f"<h2>{escape(exc.title)}</h2>"] if chained else []
     parts.extend(_frame_html(f, total, True, interactive) for f in user)
     if lib:
         inner = "".join(_frame_html(f, total, not user and f is lib[-1], interactive)
@@ -207,7 +208,7 @@ def render_page(chain: list[CapturedException], plain: str, *,
     last = chain[-1]
     total = sum(len(e.frames) for e in chain)
     interactive = stored is not None
-    sections = "".join(_exception_html(e, total, interactive) for e in chain)
+    sections = "".join(_exception_html(e, total, interactive, len(chain) > 1) for e in chain)
     nonce_attr = f' nonce="{escape(nonce)}"' if nonce else ""
     extra = ""
     if stored is not None:

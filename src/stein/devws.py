@@ -33,11 +33,13 @@ from .wsproto import (
     OP_CLOSE,
     OP_PONG,
     OP_TEXT,
+    HandshakeError,
     MessageReader,
     ProtocolError,
     WebSocketLimits,
     accept_response,
     build_frame,
+    check_handshake,
     close_payload,
 )
 
@@ -410,8 +412,6 @@ def serve_upgrade(sock: socket.socket, rfile: Any, app: Any, environ: dict[str, 
     when the handshake holds: ``(status, bytes_sent)`` for the request log. ``app`` is
     what the server serves (a Stein app, or the debugger wrapping one): its ``asgi_app``
     runs the handler."""
-    from .wsproto import HandshakeError, check_handshake
-
     body = environ.get("wsgi.input")
     try:
         if getattr(body, "remaining", 0):

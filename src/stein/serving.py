@@ -676,7 +676,7 @@ def error_app(error: BaseException, debug: bool) -> Any:
     loaded and the reloader waits for a fix). In debug mode a loopback client gets the
     debug page, which for a ``SyntaxError`` starts at the line of the user's file; anyone
     else gets the one-line message only."""
-    from .debugpage import client_allowed, render_exception
+    from .debugpage import client_allowed, render_exception  # the debugger: on first use
 
     cause = error.__cause__ or error
 
@@ -716,7 +716,7 @@ def run_simple(host: str, port: int, app: Any, use_reloader: bool = False,
     """
     check_debug_bind(host, use_debugger, debug_public)
     if use_debugger:
-        from .debugpage import DebugMiddleware
+        from .debugpage import DebugMiddleware  # the debugger loads in debug mode only
 
         app = DebugMiddleware(app)
         pin = app.pin
