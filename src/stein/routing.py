@@ -109,6 +109,21 @@ class _Part:
         self.static, self.name, self.conv = static, name, conv
 
 
+def _plain_builder(order: list[Rule]) -> Rule | None:
+    """The rule :meth:`Map.build` may build without choosing: an endpoint's only rule,
+    without defaults or a domain part, of a class that keeps ``Rule``'s build methods."""
+    if len(order) != 1:
+        return None
+    rule = order[0]
+    if rule.defaults or rule._domain_parts or rule._variables != rule.arguments:
+        return None
+    cls = type(rule)
+    if cls.build is not Rule.build or cls.suitable_for is not Rule.suitable_for \
+            or cls._build_parts is not Rule._build_parts:
+        return None
+    return rule
+
+
 def _parse_template(template: str, map: Map, rule: str) -> list[_Part]:
     parts: list[_Part] = []
     pos = 0
@@ -566,6 +581,8 @@ class Map:
         self._rules: list[Rule] = []
         self._by_endpoint: dict[str, list[Rule]] = {}
         self._build_order: dict[str, list[Rule]] = {}
+        # endpoint -> its one plain rule (see _plain_builder), for build's fast path.
+        self._plain_build: dict[str, Rule | None] = {}
         self._trees: dict[str, _Tree] = {}
         self._dyn_domains: list[tuple[Callable[[str], Any], tuple[tuple[str, BaseConverter], ...], _Tree]] = []
         # Fast path: a map whose rules carry no host/subdomain matches on path alone.
@@ -586,6 +603,7 @@ class Map:
         order = self._build_order.setdefault(rule.endpoint, [])
         order.append(rule)
         order.sort(key=Rule.build_compare_key)  # stable: registration order breaks ties
+        self._plain_build[rule.endpoint] = _plain_builder(order)
         for i, later in enumerate(order):
             later._defaults_sources = tuple(
                 o for o in order[:i]
@@ -756,6 +774,25 @@ class Map:
               method: str | None = None, append_unknown: bool = True) -> tuple[Rule, str, str]:
         """``(rule, domain_part, path)`` for ``endpoint``; :class:`BuildError` when impossible."""
         values = values or {}
+        # Fast path (twin: tests/test_build_fastpath.py): the endpoint's only rule, no
+        # defaults, no domain, no method asked, exactly its variables given, none None: the
+        # general path below would pick that rule and append no query string.
+        plain = self._plain_build.get(endpoint)
+        if plain is not None and method is None and values.keys() == plain._variables:
+            out = []
+            for p in plain._parts:
+                if p.static is not None:
+                    out.append(p.static)
+                    continue
+                v = values[p.name]  # type: ignore[index]
+                if v is None:
+                    break
+                try:
+                    out.append(p.conv.to_url(v))  # type: ignore[union-attr]
+                except (ValidationError, ValueError, TypeError) as e:
+                    raise BuildError(endpoint, values, method, str(e)) from None
+            else:
+                return plain, "", "".join(out)
         rules = self._by_endpoint.get(endpoint)
         if not rules:
             raise BuildError(endpoint, values, method, "The endpoint does not exist.")
