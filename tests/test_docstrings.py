@@ -20,7 +20,8 @@ MODULES = [
     "stein", "stein.views", "stein.exceptions", "stein.security", "stein.utils",
     "stein.routing", "stein.testing", "stein.cli", "stein.discovery", "stein.commands",
     "stein.logging", "stein.helpers", "stein.debughelpers", "stein.instance", "stein.middleware",
-    "stein.sessions",
+    "stein.sessions", "stein.inspection", "stein.sourceinfo", "stein.inspect_cli",
+    "stein.newproject",
     "stein.datastructures", "stein.asgi", "stein.ext.auth", "stein.ext.csrf",
     "stein.ext.openapi", "stein.ext.sqlalchemy", "stein.ext.redis_sessions",
 ]
