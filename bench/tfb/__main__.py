@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", default=",".join(TESTS))
     parser.add_argument("--frameworks", default="", help="limit to these (comma-separated)")
     parser.add_argument("--no-blog", action="store_true")
+    parser.add_argument("--blog-only", action="store_true", help="only the blog (no database)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -35,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     load_before = os.getloadavg()[0]
     runs: list[ServerRun] = []
+    if args.blog_only:
+        from .blog import run_blog
+
+        print(run_blog())
+        return 0
     with Postgres() as pg:
         print(f"PostgreSQL on 127.0.0.1:{pg.port} ({time.monotonic() - started:.0f} s)",
               flush=True)
