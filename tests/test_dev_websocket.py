@@ -340,6 +340,23 @@ def test_message_size_limit_and_one_past_it(start: Any) -> None:
     assert ws.recv_close() == 1009
 
 
+def test_close_timeout_for_a_client_that_never_answers_close(start: Any) -> None:
+    app = Stein("closer")
+
+    @app.websocket("/bye")
+    async def bye(ws: Any) -> None:
+        await ws.accept()
+        await ws.close(1001, "going away")
+
+    server = start(app, ws_limits=WebSocketLimits(close_timeout=0.5))
+    ws = Client(server.server_port, "/bye")
+    began = time.monotonic()
+    opcode, payload = ws.recv_frame()
+    assert opcode == 0x8 and payload == struct.pack("!H", 1001) + b"going away"
+    assert ws.at_eof()  # the client never sent its close: the server gives up on it
+    assert 0.3 < time.monotonic() - began < 4
+
+
 def test_write_timeout_drops_a_client_that_does_not_read(start: Any) -> None:
     gave_up = threading.Event()
     app = Stein("flood")
