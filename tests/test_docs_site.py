@@ -159,3 +159,109 @@ def test_site_renders_and_links_resolve(server: str) -> None:
     assert pages_rendered >= 10
     print(f"\ndocs site: {pages_rendered} pages rendered, {len(statuses)} URLs fetched, "
           f"0 broken links")
+
+
+def test_every_page_is_in_the_navigation(site: tuple[Path, str]) -> None:
+    # MkDocs lists a page that is built but reachable from no menu at INFO level only.
+    _, log = site
+    assert "not included in the \"nav\" configuration" not in log, log
+    for page in ("async", "limits", "security"):
+        assert (site[0] / page / "index.html").is_file()
+
+
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+
+# What a reader sees, measured in the page: the page itself never scrolls sideways, nothing
+# in the article reaches past the window's right edge, and a code block wider than its box
+# scrolls inside it (overflow-x auto/scroll) instead of spilling over.
+_LAYOUT_JS = """() => {
+  const art = document.querySelector('article');
+  const width = window.innerWidth;
+  const sticking = [];
+  for (const el of art.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 1) {
+      // Fine when an ancestor inside the window scrolls (or clips) it: a code block or a
+      // table that scrolls sideways in its own box.
+      let clipped = false;
+      for (let a = el.parentElement; a && a !== art.parentElement; a = a.parentElement) {
+        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)
+            && a.getBoundingClientRect().right <= width + 1) { clipped = true; break; }
+      }
+      if (!clipped) sticking.push(el.tagName + '.' + el.className + ': ' + el.textContent.slice(0, 50));
+    }
+  }
+  const spilling = [];
+  for (const code of art.querySelectorAll('pre > code')) {
+    const ox = getComputedStyle(code).overflowX;
+    if (code.scrollWidth > code.clientWidth + 1 && !['auto', 'scroll'].includes(ox))
+      spilling.push(code.textContent.slice(0, 50));
+  }
+  return {pageScroll: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          sticking: sticking.slice(0, 5), spilling: spilling.slice(0, 5),
+          blockquotes: art.querySelectorAll('blockquote').length,
+          codeBlocks: Array.from(art.querySelectorAll('pre > code')).map(c => c.textContent)};
+}"""
+
+_READER_PAGES = {
+    # path: (file name of the screenshot, heading)
+    "quickstart/": ("docs-quickstart", "Quickstart"),
+    "tutorial/factory/": ("docs-tutorial-step1", "1. The application factory"),
+    "api/stein/": ("docs-api-stein", "stein"),
+}
+
+
+def test_what_a_reader_sees(server: str) -> None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; `make test` installs it with `make chromium`")
+        pytest.skip("chromium not installed (make chromium installs it)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    seen: dict[tuple[str, int], dict[str, object]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            for width, height, suffix in ((1280, 900, ""), (390, 844, "-phone")):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.set_default_timeout(20_000)
+                for path, (name, heading) in _READER_PAGES.items():
+                    page.goto(server + path, wait_until="load")
+                    h1 = page.locator("article h1").first
+                    assert h1.is_visible() and h1.inner_text().strip().rstrip("¶").strip() == heading
+                    layout = page.evaluate(_LAYOUT_JS)
+                    assert layout["pageScroll"] <= 0, f"{path} at {width}px scrolls sideways"
+                    assert layout["sticking"] == [], f"{path} at {width}px: {layout['sticking']}"
+                    assert layout["spilling"] == [], f"{path} at {width}px: {layout['spilling']}"
+                    shot = ARTIFACTS / f"{name}{suffix}.png"
+                    if path.startswith("api/"):
+                        # The reference is long: the window around its first docstring example.
+                        page.locator("article .doc-contents .highlight").first.evaluate(
+                            "el => window.scrollTo(0, el.getBoundingClientRect().top"
+                            " + window.scrollY - 160)")
+                        page.screenshot(path=str(shot))
+                    else:
+                        page.screenshot(path=str(shot), full_page=not suffix)
+                    assert shot.stat().st_size > 10_000
+                    seen[(path, width)] = layout
+                page.close()
+        finally:
+            browser.close()
+
+    for width in (1280, 390):
+        quick = seen[("quickstart/", width)]
+        blocks = quick["codeBlocks"]
+        assert isinstance(blocks, list)
+        assert any("pip install path/to/stein/dist/stein-*.whl" in b for b in blocks)
+        assert not any("pip install stein\n" in b for b in blocks)
+        step1 = seen[("tutorial/factory/", width)]["codeBlocks"]
+        assert isinstance(step1, list) and any("def create_app(" in b for b in step1)
+        # Docstring examples are code blocks with their prompts, not nested quotations
+        # with __name__ turned bold.
+        api = seen[("api/stein/", width)]
+        assert api["blockquotes"] == 0
+        code = api["codeBlocks"]
+        assert isinstance(code, list)
+        assert any(">>> app = Stein(__name__)" in b for b in code), code[:3]
