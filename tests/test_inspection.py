@@ -378,3 +378,22 @@ def test_show_value_hides_secrets() -> None:
     assert show_value("JSON_SORT_KEYS", True) == "True"
     assert show_value("DB_URL", "postgresql://u:pw@h/db") == "'postgresql://u:***@h/db'"
     assert show_value("LONG", "x" * 200).endswith("...")
+
+
+def test_host_matching_and_missing_views() -> None:
+    app = Stein(__name__, subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.test"
+    api = Blueprint("api", __name__, subdomain="api")
+    api.get("/v")(plain)
+    app.register_blueprint(api)
+    app.add_url_rule("/orphan", endpoint="orphan")
+    assert explain_url(app, "GET", "/v").outcome == "404 Not Found"
+    report = explain_url(app, "GET", "/v?x=1", host="api.example.test")
+    assert (report.outcome, report.endpoint, report.path) == ("view", "api.plain", "/v?x=1")
+    orphan = explain_url(app, "GET", "/orphan")
+    assert orphan.outcome == "500 Internal Server Error: no view function for orphan"
+    from stein.inspect_cli import format_url_report
+
+    assert format_url_report(orphan).splitlines()[0] == (
+        "GET /orphan -> orphan (rule /orphan): "
+        "500 Internal Server Error: no view function for orphan")

@@ -77,7 +77,7 @@ def format_url_report(report: URLReport) -> str:
     >>> print(format_url_report(explain_url(app, "GET", "/")).splitlines()[0])
     GET / -> index (rule /)
     """
-    if report.outcome == "view" or report.endpoint is not None and report.view is None:
+    if report.endpoint is not None:
         args = ", ".join(f"{k}={v!r}" for k, v in report.view_args.items())
         head = f"{report.method} {report.path} -> {report.endpoint} (rule {report.rule}" + \
             (f", {args})" if args else ")")

@@ -286,7 +286,9 @@ def explain_url(app: Any, method: str, path: str, host: str | None = None) -> UR
         view = app.view_functions.get(rule.endpoint)
         if getattr(rule, "provide_automatic_options", False) and method == "OPTIONS":
             report.outcome = "automatic OPTIONS response"
-        elif view is not None:
+        elif view is None:
+            report.outcome = f"500 Internal Server Error: no view function for {rule.endpoint}"
+        else:
             report.decorators, report.view, source = _view_steps(view, method)
             for step in (*report.decorators, report.view):
                 step.scope = _scope(blueprints[0] if blueprints else None)
