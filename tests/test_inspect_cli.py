@@ -49,14 +49,16 @@ def in_folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.delenv(var)
     before = set(sys.modules)
     path = list(sys.path)
+    folders: list[str] = []
 
     def enter(folder: Path) -> None:
+        folders.append(str(folder) + os.sep)
         monkeypatch.chdir(folder)
 
     yield enter
     for name in set(sys.modules) - before:
         f = getattr(sys.modules[name], "__file__", None) or ""
-        if f and not f.startswith(str(ROOT / "src")) and "site-packages" not in f:
+        if f.startswith(tuple(folders)):
             del sys.modules[name]
     sys.path[:] = path
 
