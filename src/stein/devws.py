@@ -113,6 +113,7 @@ class WebSocketConnection:
         self.status = "-"
         self.bytes_sent = 0
         self._write_lock = threading.Lock()
+        self._close_lock = threading.Lock()
         self._sent_close = False
         self._reported: BaseException | None = None
         self._connect_delivered = False
@@ -214,7 +215,7 @@ class WebSocketConnection:
                 return
             raise RuntimeError(f"Expected websocket.accept or websocket.close, got {kind!r}")
         if kind == "websocket.send":
-            if self.state != "open" or self._disconnect is not None:
+            if self.state != "open" or self._sent_close or self._disconnect is not None:
                 raise ClientDisconnected("the WebSocket connection is closed")
             text, data = message.get("text"), message.get("bytes")
             if text is not None:
@@ -249,9 +250,15 @@ class WebSocketConnection:
                                         name="stein-websocket-reader")
         self._reader.start()
 
+    def _claim_close(self) -> bool:
+        # The loop (the app closing) and the reader (the client closing, a protocol error)
+        # may both want to send the close frame: the first one does.
+        with self._close_lock:
+            first, self._sent_close = not self._sent_close, True
+            return first
+
     async def _close_frame(self, code: int, reason: str = "") -> None:
-        if not self._sent_close:
-            self._sent_close = True
+        if self._claim_close():
             await self._write_async(build_frame(OP_CLOSE, close_payload(code, reason)))
         if self._disconnect is not None or not self._reader_alive():
             self.state = "closed"
@@ -340,8 +347,7 @@ class WebSocketConnection:
                     self._client_gone(1006)
                     return
             elif message.kind == "close":
-                if not self._sent_close:
-                    self._sent_close = True
+                if self._claim_close():
                     echo = message.code if message.code != 1005 else 1000
                     try:
                         self._write(build_frame(OP_CLOSE, close_payload(echo)))
@@ -359,8 +365,7 @@ class WebSocketConnection:
     def _protocol_failure(self, e: ProtocolError) -> None:
         self.log_error(f"WebSocket protocol error from the client: {e.reason} "
                        f"(closing with {e.code})", None)
-        if not self._sent_close:
-            self._sent_close = True
+        if self._claim_close():
             try:
                 self._write(build_frame(OP_CLOSE, close_payload(e.code, e.reason)))
             except OSError:
