@@ -397,3 +397,13 @@ def test_host_matching_and_missing_views() -> None:
     assert format_url_report(orphan).splitlines()[0] == (
         "GET /orphan -> orphan (rule /orphan): "
         "500 Internal Server Error: no view function for orphan")
+
+
+def test_decorator_names_without_co_qualname() -> None:
+    """Python 3.10 has no ``co_qualname``: the decorator's name is read from the source."""
+    from stein.sourceinfo import enclosing_function
+
+    wrapper = traced([])(plain)
+    code = wrapper.__code__
+    assert enclosing_function(code.co_filename, code.co_firstlineno) == "traced"
+    assert enclosing_function(HERE, def_line("plain")) is None

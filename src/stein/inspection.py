@@ -39,6 +39,7 @@ from .sourceinfo import (
     blueprint_definition,
     definition,
     display_name,
+    enclosing_function,
     innermost,
     templates_rendered,
 )
@@ -195,7 +196,9 @@ def _decorator_name(wrapper: Any) -> str:
     code = getattr(innermost(wrapper), "__code__", None)
     if code is None:
         return type(wrapper).__qualname__
-    qualname = getattr(code, "co_qualname", code.co_name)  # co_qualname: Python 3.11+
+    qualname = getattr(code, "co_qualname", None)  # Python 3.11+
+    if qualname is None:
+        return enclosing_function(code.co_filename, code.co_firstlineno) or code.co_name
     return qualname.split(".<locals>.")[0]
 
 
@@ -226,6 +229,8 @@ def _templates(app: Any, names: list[str]) -> list[TemplateUse]:
     from jinja2 import TemplateNotFound, meta
 
     env = app.jinja_env
+    if env.loader is None:
+        return [TemplateUse(n, None) for n in names]
     out: list[TemplateUse] = []
     seen: set[str] = set()
     todo: list[tuple[str, str | None]] = [(n, None) for n in names]

@@ -21,7 +21,7 @@ import textwrap
 from typing import Any
 
 __all__ = ["definition", "display_name", "display_path", "blueprint_definition",
-           "templates_rendered", "innermost"]
+           "templates_rendered", "innermost", "enclosing_function"]
 
 _TEMPLATE_FUNCS = frozenset(["render_template", "stream_template"])
 
@@ -179,6 +179,31 @@ def blueprint_definition(bp: Any) -> tuple[str | None, int | None]:
                     and node.args[0].value == bp.name):
                 return file, node.lineno
     return file, None
+
+
+def enclosing_function(filename: str, line: int) -> str | None:
+    """The name of the outermost function around a function defined at ``line`` (its
+    first decorator's line, as code objects give it) of ``filename``: for the closure a
+    decorator returns, the decorator's name. ``None`` when it is not nested.
+
+    >>> import stein.scaffold as s
+    >>> code = s.setupmethod(lambda self: None).__code__
+    >>> enclosing_function(code.co_filename, code.co_firstlineno)
+    'setupmethod'
+    """
+    tree = _parse(os.path.abspath(filename))
+    if tree is None:
+        return None
+    funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
+    for top in ast.walk(tree):
+        if not isinstance(top, funcs):
+            continue
+        for node in ast.walk(top):
+            if node is not top and isinstance(node, funcs):
+                first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+                if first == line:
+                    return top.name
+    return None
 
 
 def templates_rendered(func: Any) -> list[str]:
