@@ -222,6 +222,7 @@ def test_stein_run_serves_websockets() -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(b"GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             assert s.recv(65536).startswith(b"HTTP/1.1 426")
+        time.sleep(0.5)  # the WebSocket's log line is written as its thread ends
     finally:
         code = stop(proc, signal.SIGINT)
     out = proc.stdout.read().decode() if proc.stdout else ""
@@ -486,3 +487,16 @@ def test_debug_off_handler_error_shows_nothing(start: Any) -> None:
     early = Client(server.server_port, "/early")
     assert early.status == 403
     assert b"LookupError" not in early.response_body
+
+
+def test_app_sending_an_invalid_close_code_gets_1011(start: Any) -> None:
+    app = Stein("badclose")
+
+    @app.websocket("/bad")
+    async def bad(ws: Any) -> None:
+        await ws.accept()
+        await ws.close(1005)  # reserved: never on the wire
+
+    server = start(app)
+    ws = Client(server.server_port, "/bad")
+    assert ws.recv_close() == 1011

@@ -41,6 +41,7 @@ from .wsproto import (
     build_frame,
     check_handshake,
     close_payload,
+    valid_close_code,
 )
 
 __all__ = ["ClientDisconnected", "WebSocketConnection", "build_scope"]
@@ -227,8 +228,11 @@ class WebSocketConnection:
             return
         if kind == "websocket.close":
             if self.state == "open":
-                await self._close_frame(int(message.get("code") or 1000),
-                                        str(message.get("reason") or ""))
+                code = int(message.get("code") or 1000)
+                if not valid_close_code(code):
+                    await self._close_frame(1011)
+                    raise ValueError(f"{code} is not a close code that may be sent")
+                await self._close_frame(code, str(message.get("reason") or ""))
             return
         if kind == "websocket.accept":
             raise RuntimeError("websocket.accept sent twice")

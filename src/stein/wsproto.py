@@ -235,7 +235,12 @@ def close_payload(code: int, reason: str = "") -> bytes:
     return struct.pack("!H", code) + data.decode("utf-8", "ignore").encode("utf-8")
 
 
-def _valid_close_code(code: int) -> bool:
+def valid_close_code(code: int) -> bool:
+    """Whether ``code`` may appear in a close frame.
+
+    >>> valid_close_code(1000), valid_close_code(1005), valid_close_code(4001)
+    (True, False, True)
+    """
     # RFC 6455 7.4: 1004-1006 and 1015 never go on the wire; 1016-2999 are unassigned.
     return code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013,
                     1014) or 3000 <= code <= 4999
@@ -248,7 +253,7 @@ def parse_close(payload: bytes) -> tuple[int, str]:
     if len(payload) == 1:
         raise ProtocolError(1002, "A close frame with a one-byte payload")
     code = struct.unpack("!H", payload[:2])[0]
-    if not _valid_close_code(code):
+    if not valid_close_code(code):
         raise ProtocolError(1002, f"Invalid close code {code}")
     try:
         reason = payload[2:].decode("utf-8")
