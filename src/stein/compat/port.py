@@ -133,10 +133,14 @@ def _port_file(path: Path, *, diff: bool = False) -> bool:
 
 
 def _rename_dotenv(root: Path) -> list[Path]:
+    """``.flaskenv`` becomes ``.steinenv``, its ``FLASK_*`` names ``STEIN_*`` (``stein``
+    reads ``STEIN_APP`` from it, not ``FLASK_APP``)."""
     renamed = []
     for path in sorted(root.rglob(".flaskenv")):
         target = path.with_name(".steinenv")
-        path.rename(target)
+        target.write_text(_ENV_NAME.sub("STEIN_", path.read_text(encoding="utf-8")),
+                          encoding="utf-8")
+        path.unlink()
         renamed.append(target)
     return renamed
 
