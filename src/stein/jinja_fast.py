@@ -15,6 +15,13 @@ What differs from ``jinja2.Environment``, and why each change cannot alter outpu
   escaped text is the same, and output is joined into one ``str`` anyway.
 - A render copies the environment globals with plain dict operations instead of walking
   Jinja's ``ChainMap`` key by key.
+- ``{{ obj.name }}`` on anything else tries ``getattr(obj, "name", <missing>)`` inline,
+  which is the first step of Jinja's ``getattr`` (it catches ``AttributeError`` the same
+  way); only when that misses does a call do the rest (the key lookup, else undefined).
+- ``{{ f(x) }}`` calls through :func:`call` instead of ``Context.call``: for a plain
+  function, bound method or builtin without ``jinja_pass_arg`` (``pass_context`` and
+  friends) Jinja's checks can only find nothing to pass, so ``call`` calls it directly, with
+  the same ``StopIteration`` -> undefined rule; anything else goes to ``Context.call``.
 
 The code generator is the documented ``Environment.code_generator_class`` extension point.
 It also leans on a few private names (markupsafe's ``_escape_inner``, the code generator's
@@ -29,6 +36,7 @@ import keyword
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
+from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -37,6 +45,7 @@ from jinja2 import nodes
 from jinja2.compiler import CodeGenerator as _StockCodeGenerator
 from jinja2.compiler import Frame
 from jinja2.runtime import Context
+from jinja2.utils import internalcode
 
 if TYPE_CHECKING:
     from .app import Stein
@@ -48,6 +57,29 @@ escape_inner: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner",
 # Every attribute an exact dict has: for these names ``getattr`` wins over the key, so
 # ``{{ d.items }}`` must stay on Jinja's path.
 _DICT_ATTRS = frozenset(dir(dict))
+
+#: What an inline ``getattr(obj, name, MISSING)`` returns when the attribute is missing.
+MISSING: Any = object()
+
+# Callee types for which Context.call's pass-argument checks can only find nothing (their
+# ``__call__`` is a method-wrapper, which carries no ``jinja_pass_arg``).
+_DIRECT_CALLEES = (FunctionType, MethodType, BuiltinFunctionType)
+
+
+@internalcode
+def call(context: Context, obj: Any, *args: Any, **kwargs: Any) -> Any:
+    """``context.call(obj, *args, **kwargs)``, without its checks for a plain callee."""
+    if type(obj) not in _DIRECT_CALLEES or hasattr(obj, "jinja_pass_arg"):
+        return context.call(obj, *args, **kwargs)
+    if kwargs:
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+    try:
+        return obj(*args, **kwargs)
+    except StopIteration:
+        return context.environment.undefined(
+            "value was undefined because a callable raised a StopIteration exception")
+
 
 # The code generator hooks the fast paths override; if a future Jinja renames them, the
 # stock generator is used as a whole.
@@ -65,6 +97,9 @@ class CodeGenerator(_StockCodeGenerator):
 
     #: The module-level name the generated code calls for ``escape_inner``.
     ESCAPE_INNER_NAME = "stein_escape_inner"
+    #: The module-level names of :data:`MISSING` and :func:`call` in generated code.
+    MISSING_NAME = "stein_missing"
+    CALL_NAME = "stein_call"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -110,8 +145,29 @@ class CodeGenerator(_StockCodeGenerator):
         else:  # evaluate the object expression once
             obj = self.temporary_identifier()
             first = f"({obj} := {obj_src})"
+        if slow == "getattr":
+            # Jinja's getattr tries the attribute first: do that inline, and call for the
+            # rest only when it is missing.
+            value = self.temporary_identifier()
+            slow_src = (f"{value} if ({value} := getattr({obj}, {key_src}, {self.MISSING_NAME}))"
+                        f" is not {self.MISSING_NAME} else environment.getattr_missing({obj},"
+                        f" {key_src})")
+        else:
+            slow_src = f"environment.{slow}({obj}, {key_src})"
         self.write(f"({obj}[{key_src}] if type({first}) is dict and {key_src} in {obj}"
-                   f" else environment.{slow}({obj}, {key_src}))")
+                   f" else {slow_src})")
+
+    def _direct_calls(self) -> bool:
+        env = self.environment
+        return (not env.is_async and not env.sandboxed and isinstance(env, Environment)
+                and env.context_class.call is Context.call)
+
+    def write(self, x: str) -> None:
+        # Jinja's visit_Call opens every call with this exact string (the sandbox and async
+        # variants differ); with nothing overriding Context.call it becomes ``call(context,``.
+        if x == "context.call(" and self._direct_calls():
+            x = f"{self.CALL_NAME}(context, "
+        super().write(x)
 
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:  # noqa: N802
         if not self._plain_lookups() or node.attr in _DICT_ATTRS:
@@ -136,6 +192,8 @@ class CodeGenerator(_StockCodeGenerator):
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:  # noqa: N802
         if escape_inner is not None:
             self.writeline(f"from stein.jinja_fast import escape_inner as {self.ESCAPE_INNER_NAME}")
+        self.writeline(f"from stein.jinja_fast import MISSING as {self.MISSING_NAME},"
+                       f" call as {self.CALL_NAME}")
         super().visit_Template(node, frame)
         if isinstance(self.stream, io.StringIO):
             self.stream = io.StringIO(_drop_dead_loop_vars(self.stream.getvalue()))
@@ -281,6 +339,14 @@ class Environment(jinja2.Environment):
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
+
+    def getattr_missing(self, obj: Any, attribute: str) -> Any:
+        """The rest of :meth:`getattr` once ``getattr(obj, attribute)`` found nothing: the
+        key, else undefined (what the inline attribute lookup calls)."""
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
 
 def _restore_stock(cls: type[Environment]) -> None:
