@@ -3,12 +3,10 @@ the same psycopg pool as every WSGI app (``bench.tfb.db``)."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
 
 from .db import SyncDB
 from .spec import HELLO, TEMPLATES, clamp_queries, sorted_fortunes
-
-TEXT = {"Content-Type": "text/plain"}
 
 wsgi = Flask(__name__, template_folder=TEMPLATES)
 sdb = SyncDB()
@@ -20,8 +18,8 @@ def json_() -> dict[str, str]:
 
 
 @wsgi.get("/plaintext")
-def plaintext() -> tuple[str, dict[str, str]]:
-    return HELLO, TEXT
+def plaintext() -> Response:
+    return Response(HELLO, mimetype="text/plain")
 
 
 @wsgi.get("/db")

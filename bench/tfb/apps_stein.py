@@ -5,12 +5,10 @@ differ; the framework code is the same shape in both, as Stein's docs write apps
 
 from __future__ import annotations
 
-from stein import Stein, render_template, request
+from stein import Response, Stein, render_template, request
 
 from .db import AsyncDB, SyncDB
 from .spec import HELLO, TEMPLATES, clamp_queries, sorted_fortunes
-
-TEXT = {"Content-Type": "text/plain"}
 
 wsgi = Stein(__name__, template_folder=TEMPLATES)
 sdb = SyncDB()
@@ -22,8 +20,8 @@ def json_() -> dict[str, str]:
 
 
 @wsgi.get("/plaintext")
-def plaintext() -> tuple[str, dict[str, str]]:
-    return HELLO, TEXT
+def plaintext() -> Response:
+    return Response(HELLO, mimetype="text/plain")
 
 
 @wsgi.get("/db")
@@ -66,8 +64,8 @@ async def ajson() -> dict[str, str]:
 
 
 @asgi.get("/plaintext")
-async def aplaintext() -> tuple[str, dict[str, str]]:
-    return HELLO, TEXT
+async def aplaintext() -> Response:
+    return Response(HELLO, mimetype="text/plain")
 
 
 @asgi.get("/db")
