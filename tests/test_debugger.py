@@ -376,6 +376,15 @@ def test_console_requests_must_come_from_the_page(start: Any) -> None:
     r = httpx.post(base + "/eval", data={**fields, "frame": "999"}, headers=HEADERS,
                    cookies=jar)
     assert r.status_code == 404
+    # Malformed input is answered, never raised: not a number, not UTF-8, no body.
+    r = httpx.post(base + "/eval", data={**fields, "frame": "x"}, headers=HEADERS, cookies=jar)
+    assert r.status_code == 404
+    r = httpx.post(base + "/eval", content=b"tb=\xff\xfe&token=%ff", headers={
+        **HEADERS, "content-type": "application/x-www-form-urlencoded"}, cookies=jar)
+    assert r.status_code == 403
+    assert httpx.post(base + "/pin", headers=HEADERS).status_code == 403
+    r = httpx.post(base + "/nothing", headers=HEADERS)
+    assert r.status_code == 404 and "Traceback" not in r.text
 
 
 def test_only_the_newest_tracebacks_are_kept(start: Any) -> None:

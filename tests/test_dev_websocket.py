@@ -500,3 +500,24 @@ def test_app_sending_an_invalid_close_code_gets_1011(start: Any) -> None:
     server = start(app)
     ws = Client(server.server_port, "/bad")
     assert ws.recv_close() == 1011
+
+
+def test_garbage_after_the_handshake_never_breaks_the_server(start: Any) -> None:
+    import random
+
+    server = start(ws_app(), ws_limits=WebSocketLimits(max_message_size=4096))
+    rng = random.Random(17)
+    for _ in range(40):
+        ws = Client(server.server_port)
+        ws.sock.sendall(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))))
+        ws.sock.shutdown(socket.SHUT_WR)
+        try:
+            while ws.sock.recv(65536):
+                pass
+        except OSError:
+            pass
+        ws.sock.close()
+    ok = Client(server.server_port)
+    ok.send_text("alive")
+    assert ok.recv_frame() == (0x1, b"alive")
+    ok.close()
