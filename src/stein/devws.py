@@ -7,7 +7,9 @@ Three parties share one connection: the event loop (the app's ``receive`` and ``
 a reader thread (frames from the client, pings answered at once, whole messages queued
 for the app, at most :attr:`~stein.wsproto.WebSocketLimits.max_queue` ahead of it, so a
 fast client is slowed down rather than buffered without bound), and writes, which any of
-them may make under one lock, each bounded by ``write_timeout``. The protocol itself
+them may make under one lock, each bounded by ``write_timeout`` (not over TLS, where a
+send cannot be made non-blocking for one call: there a write waits for the client, and
+reads and writes share the TLS connection from two threads). The protocol itself
 (frames, UTF-8, close codes, the handshake's checks) is :mod:`stein.wsproto`.
 
 In debug mode an error in the handler goes to the debugger (``stein.debugpage``) through
