@@ -521,3 +521,43 @@ def test_garbage_after_the_handshake_never_breaks_the_server(start: Any) -> None
     ok.send_text("alive")
     assert ok.recv_frame() == (0x1, b"alive")
     ok.close()
+
+
+# -- stein.wsproto without a socket ---------------------------------------------------------
+
+
+def _masked(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    key = b"\x01\x02\x03\x04"
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", (0x80 if fin else 0) | opcode, 0x80 | n)
+    elif n < 65536:
+        head = struct.pack("!BBH", (0x80 if fin else 0) | opcode, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", (0x80 if fin else 0) | opcode, 0x80 | 127, n)
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+@pytest.mark.parametrize("n", [0, 125, 126, 65535, 65536])
+def test_frame_lengths_at_the_encoding_boundaries(n: int) -> None:
+    import io
+
+    from stein.wsproto import MessageReader, build_frame
+
+    frame = build_frame(0x2, b"x" * n)
+    length = frame[1] & 0x7F
+    assert length == (n if n < 126 else 126 if n < 65536 else 127)
+    assert frame.endswith(b"x" * n) and len(frame) - n in (2, 4, 10)
+    reader = MessageReader(io.BytesIO(_masked(0x2, b"y" * n)), WebSocketLimits())
+    message = reader.next()
+    assert message.kind == "binary" and message.data == b"y" * n
+
+
+def test_close_payload_cuts_the_reason_on_a_character() -> None:
+    from stein.wsproto import close_payload, parse_close
+
+    payload = close_payload(1000, "\u00e9" * 100)  # 200 bytes of UTF-8
+    assert len(payload) <= 125
+    code, reason = parse_close(payload)
+    assert code == 1000 and set(reason) == {"\u00e9"}
+    assert parse_close(b"") == (1005, "")
