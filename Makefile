@@ -133,15 +133,29 @@ soak: $(BENCH_STAMP)
 	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.load
 
+# Scale-out run (issue 18): HAProxy in front of three app nodes (gunicorn for HTTP, uvicorn for
+# WebSockets), real Redis and PostgreSQL, a wrk load; SIGKILL of one node, a rolling restart,
+# a Redis restart. Prints the counts, writes bench/scaleout/results.md. Not in `make test`.
+.PHONY: scale
+scale: $(STAMP) redis postgres
+	@command -v haproxy >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy)
+	@command -v wrk >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
+	$(BIN)/python -m bench.scaleout
+
 # The example blog on http://127.0.0.1:5000 (debug mode with the reloader; Ctrl-C stops it).
 # A venv of its own with only what the blog needs (Stein, its four dependencies and the
 # `demo` extra: the reloader's file watcher and .steinenv loading), not the dev toolchain.
+# A regular install of this checkout (re-done when src/ changes); the blog itself runs from
+# examples/blog, so editing it reloads the demo.
 DEMO_VENV := .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed-demo
+DEMO_SOURCES := $(shell find src/stein -type f -not -path '*/__pycache__/*' -not -path '*/openapi_static/*' -not -name '*.so')
 
-$(DEMO_STAMP): pyproject.toml setup.py src/stein/_speedups.c
+$(DEMO_STAMP): pyproject.toml setup.py $(DEMO_SOURCES)
 	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
-	$(DEMO_VENV)/bin/pip install -q --disable-pip-version-check -e '.[demo]'
+	$(DEMO_VENV)/bin/pip install -q --disable-pip-version-check '.[demo]'
 	touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)
