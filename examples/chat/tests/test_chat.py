@@ -13,7 +13,7 @@ import pytest
 from chat import create_app
 from chat.devservers import free_port, wait_for_port
 
-from conftest import HERE
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def login(client, name="ann", password="pw"):
