@@ -152,8 +152,8 @@ def _adhoc_ssl_context() -> Any:
 @click.option("--debugger/--no-debugger", default=None,
               help="Show a traceback page for errors. Default: on in debug mode.")
 @click.option("--debug-public", is_flag=True, default=False,
-              help="Allow the debugger on an address other than loopback (it shows source "
-                   "code and tracebacks to whoever can reach it).")
+              help="Allow debug mode on an address other than loopback (the debugger "
+                   "still answers loopback clients only; others get a plain 500).")
 @click.option("--with-threads/--without-threads", default=True,
               help="Handle each request in its own thread.")
 @click.option("--extra-files", default=None, type=SeparatedPathType(),
