@@ -51,6 +51,8 @@ class URLAdapter:
         """The URL of ``endpoint``: a path, or a full URL when external or on another host."""
         _, domain, path = self.map.build(endpoint, values, method, append_unknown)
         url = self.script_name + path
+        if not domain and not force_external and not self.subdomain:
+            return url  # _host_for("") is self.host here: a path on this host
         host = self._host_for(domain)
         if force_external or host != self.host:
             return f"{url_scheme or self.url_scheme}://{host}{url}"
