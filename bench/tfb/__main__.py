@@ -18,7 +18,8 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.tfb")
-    parser.add_argument("--seconds", type=int, default=2, help="seconds per wrk cell")
+    parser.add_argument("--seconds", type=int, default=1, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=2, help="runs per cell (the best counts)")
     parser.add_argument("--connections", default="16,64,256")
     parser.add_argument("--servers", default=",".join(SERVERS))
     parser.add_argument("--tests", default=",".join(TESTS))
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         for server in [s for s in args.servers.split(",") if s]:
             fws = [f for f in FRAMEWORKS[SERVERS[server]] if not only or f in only]
             print(f"{server}: {', '.join(fws)}", flush=True)
-            runs.append(run_server(server, fws, pg.dsn, tests, conns, args.seconds))
+            runs.append(run_server(server, fws, pg.dsn, tests, conns, args.seconds, args.rounds))
             print(f"  ({time.monotonic() - started:.0f} s)", flush=True)
     blog = ""
     if not args.no_blog:
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{load_before:.1f} / {os.getloadavg()[0]:.1f}.")
     from .report import render
 
-    text = render(runs, tests, conns, args.seconds, header, blog)
+    text = render(runs, tests, conns, args.seconds, args.rounds, header, blog)
     print(text)
     if not args.no_write:
         path = os.path.join(HERE, "tfb.md")

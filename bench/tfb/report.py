@@ -66,13 +66,13 @@ def summary(runs: list[ServerRun], tests: list[str], connections: list[int]) -> 
 
 
 def render(runs: list[ServerRun], tests: list[str], connections: list[int], seconds: int,
-           header: str, blog: str) -> str:
+           rounds: int, header: str, blog: str) -> str:
     parts = [
         "# TechEmpower test types against PostgreSQL (`make bench-tfb`)", "",
         header, "",
-        f"Each cell: `wrk -t1 -c<conns> -d{seconds:g}s --latency` after a 1 s warm-up per test "
-        f"type, req/s (p50 / p99 latency in ms); {WORKERS} workers per server on 127.0.0.1, "
-        "the frameworks taking turns. `!` marks a cell with errors (listed under its table); "
+        f"Each cell: the best of {rounds} runs of `wrk -t1 -c<conns> -d{seconds}s --latency` "
+        "after a 1 s warm-up per test type, req/s (p50 / p99 latency in ms); "
+        f"{WORKERS} workers per server on 127.0.0.1, the frameworks taking turns. `!` marks a cell with errors (listed under its table); "
         "FAILED a row whose answers were wrong. Ratio > 1: Stein serves more.", "",
         summary(runs, tests, connections),
         *(server_table(r, tests, connections) for r in runs),
