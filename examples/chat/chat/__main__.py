@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -22,6 +23,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=5001)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    # SIGTERM (kill, a service manager) cleans up as Ctrl-C does: the servers are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     env = dict(os.environ)
     started: list[LocalRedis | LocalPostgres] = []
     try:
@@ -49,9 +52,11 @@ def main() -> int:
         try:
             return proc.wait()
         except KeyboardInterrupt:
-            proc.terminate()
-            proc.wait(timeout=15)
             return 0
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=15)
     finally:
         for server in reversed(started):
             server.remove()
