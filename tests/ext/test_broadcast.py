@@ -66,6 +66,16 @@ def test_publish_reaches_every_subscriber_in_order(bc):
     asyncio.run(main())
 
 
+def test_subscription_must_be_entered(bc):
+    async def main():
+        sub = bc.subscribe("room")
+        with pytest.raises(RuntimeError, match="async with"):
+            await sub.__anext__()
+        await bc.aclose()
+
+    asyncio.run(main())
+
+
 def test_channels_are_separate(bc):
     async def main():
         async with bc.subscribe("a") as a:

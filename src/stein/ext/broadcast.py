@@ -124,8 +124,10 @@ class Subscription:
         self._backlog: deque[Message] | None = None if since is None else deque()
         self._last = _order(since) if since else (-1, -1)
         self.dropped = False
+        self._joined = False
 
     async def __aenter__(self) -> Subscription:
+        self._joined = True
         # Once the channel's reader knows where it starts, everything published from now on
         # reaches this subscriber (and the catch-up read covers everything before).
         await self._hub.join(self).wait()
@@ -133,12 +135,15 @@ class Subscription:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
+        self._joined = False
         self._hub.leave(self)
 
     def __aiter__(self) -> AsyncIterator[Message]:
         return self
 
     async def __anext__(self) -> Message:
+        if not self._joined:
+            raise RuntimeError("iterate a subscription inside 'async with broadcast.subscribe(...)'")
         if self._backlog is not None and not self._backlog and self.since is not None:
             await self._fill_backlog()
             self.since = None
