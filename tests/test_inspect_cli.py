@@ -51,9 +51,13 @@ def in_folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     path = list(sys.path)
     folders: list[str] = []
 
-    def enter(folder: Path) -> None:
+    def enter(folder: Path, package: str) -> None:
         folders.append(str(folder) + os.sep)
         monkeypatch.chdir(folder)
+        # A module of the same name left by another test would be found instead.
+        for name in list(sys.modules):
+            if name == package or name.startswith(package + "."):
+                monkeypatch.delitem(sys.modules, name)
 
     yield enter
     for name in set(sys.modules) - before:
@@ -71,7 +75,7 @@ def invoke(*args: str) -> str:
 
 @pytest.fixture
 def blog(in_folder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    in_folder(BLOG)
+    in_folder(BLOG, "blog")
     # A key from the environment: the blog would otherwise make one in its instance folder.
     monkeypatch.setenv("STEIN_SECRET_KEY", "inspect-test-key")
 
@@ -186,7 +190,7 @@ def test_inspect_app_json_on_the_blog(blog: None) -> None:
 def shop(tmp_path: Path, in_folder: Any) -> Path:
     root = tmp_path / "shop"
     create_project(root)
-    in_folder(root)
+    in_folder(root, "shop")
     return root
 
 

@@ -407,3 +407,12 @@ def test_decorator_names_without_co_qualname() -> None:
     code = wrapper.__code__
     assert enclosing_function(code.co_filename, code.co_firstlineno) == "traced"
     assert enclosing_function(HERE, def_line("plain")) is None
+
+
+def test_blueprint_definition_when_its_module_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    line = next(n for n, t in enumerate(Path(HERE).read_text().splitlines(), 1)
+                if t.startswith("bp_here = Blueprint("))
+    monkeypatch.delitem(sys.modules, __name__)
+    assert blueprint_definition(bp_here) == (HERE, line)

@@ -168,8 +168,13 @@ def blueprint_definition(bp: Any) -> tuple[str | None, int | None]:
     """
     module = sys.modules.get(bp.import_name)
     file = getattr(module, "__file__", None)
-    if not file:
-        return None, None
+    if not file:  # not imported under that name (any more): look beside root_path
+        leaf = bp.import_name.rpartition(".")[2]
+        candidates = [os.path.join(bp.root_path, f"{leaf}.py"),
+                      os.path.join(bp.root_path, "__init__.py")]
+        file = next((c for c in candidates if os.path.isfile(c)), None)
+        if file is None:
+            return None, None
     file = os.path.abspath(file)
     tree = _parse(file)
     if tree is not None:
