@@ -123,6 +123,10 @@ def format_url_report(report: URLReport) -> str:
     return t.render()
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _how(entry: Any) -> str:
     text = entry.how
     if entry.detail:
@@ -140,10 +144,10 @@ def format_app_report(report: AppReport, skip_defaults: bool = False) -> str:
     >>> from stein import Stein
     >>> from stein.inspection import describe_app
     >>> print(format_app_report(describe_app(Stein("shop"))).splitlines()[0])
-    app shop: 1 routes
+    app shop: 1 route
     """
     t = _Table()
-    t.title(f"app {report.name}: {report.routes} routes")
+    t.title(f"app {report.name}: {_count(report.routes, 'route')}")
     t.title("blueprints")
     if not report.blueprints:
         t.row("(none)")
@@ -154,7 +158,7 @@ def format_app_report(report: AppReport, skip_defaults: bool = False) -> str:
             where.append(f"subdomain {bp.subdomain}")
         if bp.blueprint != bp.name.rpartition(".")[2]:
             where.append(f"Blueprint {bp.blueprint!r}")
-        where.append(f"{bp.routes} routes")
+        where.append(_count(bp.routes, "route"))
         t.row("  " * depth + bp.name, _where(bp.file, bp.line), ", ".join(where))
     t.title("extensions (app.extensions)")
     t.steps(report.extensions)
