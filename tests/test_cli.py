@@ -586,11 +586,13 @@ def test_compat_flag_runs_a_flask_app_in_a_subprocess(tmp_path: Any) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].split() == ["Endpoint", "Methods", "Rule"]
     assert any(line.split() == ["hello", "GET", "/hello"] for line in result.stdout.splitlines())
-    # Without the flag `import flask` finds no Flask (none is installed beside Stein).
+    # Without the flag `import flask` finds no Flask, or (with a real Flask installed
+    # beside Stein, as `make bench` does) a Flask app that is not a Stein app.
     result = subprocess.run(cmd[:3] + cmd[4:], cwd=tmp_path, env=_clean_env(),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert "No module named 'flask'" in result.stderr
+    assert "No module named 'flask'" in result.stderr or \
+        "Could not find a Stein app or factory in module 'flaskapp'" in result.stderr
 
 
 def test_stein_compat_variable_reads_flask_app_and_flaskenv(tmp_path: Any) -> None:
