@@ -107,7 +107,7 @@ defaults
     # carries an idempotency key; without one, "empty-response" could store a row twice.
     retries 10
     option redispatch 1
-    retry-on conn-failure empty-response
+    retry-on %(retry_on)s
     # Passive checks mark a node down at its first refused connection; the active ones
     # (GET /healthz) bring it back. A check waits behind busy sync workers: give it time.
     timeout check 5s
@@ -137,7 +137,7 @@ backend ws
 class HAProxy:
     """HAProxy (foreground, ``-db``) logging one line per request to ``log_path``."""
 
-    def __init__(self, nodes: list[Node], workdir: str) -> None:
+    def __init__(self, nodes: list[Node], workdir: str, replay: bool = True) -> None:
         self.port = free_port()
         self.cfg = os.path.join(workdir, "haproxy.cfg")
         self.log_path = os.path.join(workdir, "haproxy.log")
@@ -146,7 +146,9 @@ class HAProxy:
         http = "\n".join(f"    server {n.name} 127.0.0.1:{n.http_port} check maxconn 2" for n in nodes)
         ws = "\n".join(f"    server {n.name} 127.0.0.1:{n.ws_port} check" for n in nodes)
         with open(self.cfg, "w") as f:
-            f.write(HAPROXY_CFG % {"port": self.port, "http_servers": http, "ws_servers": ws})
+            f.write(HAPROXY_CFG % {"port": self.port, "http_servers": http, "ws_servers": ws,
+                                   "retry_on": "conn-failure empty-response" if replay
+                                   else "conn-failure"})
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
