@@ -136,13 +136,15 @@ soak: $(BENCH_STAMP)
 # Scale-out run (issue 18): HAProxy in front of three app nodes (gunicorn for HTTP, uvicorn for
 # WebSockets), real Redis and PostgreSQL, a wrk load; SIGKILL of one node, a rolling restart,
 # a Redis restart. Prints the counts, writes bench/scaleout/results.md. Not in `make test`.
+# SCALE_ARGS="60 --no-replay": 60 s, HAProxy not replaying (writes results-no-replay.md).
+SCALE_ARGS ?=
 .PHONY: scale
 scale: $(STAMP) redis postgres
 	@command -v haproxy >/dev/null 2>&1 || \
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy)
 	@command -v wrk >/dev/null 2>&1 || \
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
-	$(BIN)/python -m bench.scaleout
+	$(BIN)/python -m bench.scaleout $(SCALE_ARGS)
 
 # The example blog on http://127.0.0.1:5000 (debug mode with the reloader; Ctrl-C stops it).
 # A venv of its own with only what the blog needs (Stein, its four dependencies and the
