@@ -32,6 +32,7 @@ def _no_signals(monkeypatch: pytest.MonkeyPatch) -> None:
     # Signal receivers send every request down the general path; another test module may
     # have imported stein.signals already.
     monkeypatch.setattr("stein.app.signals", None)
+    monkeypatch.setattr("stein.asgi._signals", None)
 
 
 # -- build_environ against a reference ---------------------------------------------------

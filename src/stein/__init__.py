@@ -5,6 +5,13 @@
 >>> @app.get("/")
 ... def index():
 ...     return {"hello": "world"}
+
+The modules are layered, every import pointing down (``tests/test_layers.py`` checks it;
+``docs/guides/architecture.md`` explains it): HTTP primitives (``http``, ``datastructures``,
+``exceptions``), routing, the request and response, the contexts (``ctx``), the servers
+(``asgi``, ``serving``), the app's building blocks (``sessions``, ``templating``,
+``helpers``, ``blueprints``, ``testing``), the app, then the command line, ``compat`` and
+``ext`` around it. This module, which re-exports the public names, is on top.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ _SIGNALS = frozenset((
 def __getattr__(name: str) -> Any:
     # Signals import blinker; only apps that use them pay for it.
     if name in _SIGNALS:
-        from . import signals
+        from . import signals  # deferred: imports blinker
 
         return getattr(signals, name)
     raise AttributeError(f"module 'stein' has no attribute {name!r}")

@@ -68,7 +68,7 @@ _asgi_handle: Any = None
 def _load_asgi() -> Any:
     # stein.asgi imports asyncio: loaded on the first ASGI call, never at ``import stein``.
     global _asgi_handle
-    from .asgi import handle
+    from .asgi import handle  # deferred: see above
 
     _asgi_handle = handle
     return handle
@@ -247,7 +247,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
         """A standard logger named after the app, with a stderr handler if none is set up."""
         logger = self.__dict__.get("_logger")
         if logger is None:
-            from .logging import create_logger
+            from .logging import create_logger  # deferred: made on first use
 
             logger = self.__dict__["_logger"] = create_logger(self)
         return logger
@@ -263,7 +263,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
     def cli(self) -> Any:  # type: ignore[override]
         """The app's click command group (``@app.cli.command()``); click loads on first use."""
         if self._cli is None:
-            from .cli import AppGroup
+            from .discovery import AppGroup  # deferred: click loads with the first command
 
             self._cli = AppGroup(self.name)
         return self._cli
@@ -333,9 +333,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
 
     def make_shell_context(self) -> dict[str, Any]:
         """The namespace of ``stein shell``: ``app``, ``g`` and what shell context processors add."""
-        from .ctx import g
-
-        rv: dict[str, Any] = {"app": self, "g": g}
+        rv: dict[str, Any] = {"app": self, "g": _ctx.g}
         for processor in self.shell_context_processors:
             rv.update(processor())
         return rv
@@ -364,7 +362,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
 
     def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
         """A request context for a request built like the test client's arguments."""
-        from .testing import EnvironBuilder
+        from .environ import EnvironBuilder  # deferred: loads mimetypes and tempfile
 
         builder = EnvironBuilder(self, *args, **kwargs)
         return self.request_context(builder.get_environ())
@@ -373,14 +371,14 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
         """A :class:`~stein.testing.TestClient` for this app."""
         cls = self.test_client_class
         if cls is None:
-            from .testing import TestClient as cls  # type: ignore[assignment]
+            from .testing import TestClient as cls  # type: ignore[assignment]  # deferred: click
         return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)  # type: ignore[misc]
 
     def test_cli_runner(self, **kwargs: Any) -> Any:
         """A click runner that invokes ``app.cli`` commands."""
         cls = self.test_cli_runner_class
         if cls is None:
-            from .testing import SteinCliRunner as cls  # type: ignore[assignment]
+            from .testing import SteinCliRunner as cls  # type: ignore[assignment]  # deferred: click
         return cls(self, **kwargs)  # type: ignore[misc]
 
     # -- async -------------------------------------------------------------------------
@@ -441,7 +439,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
         if start_response is None:
             # uvicorn's default detection sees a non-async __call__ and speaks ASGI 2 to it.
             return _partial(self.asgi_app, environ)
-        from .asgi import run_startup_sync
+        from .asgi import run_startup_sync  # deferred: stein.asgi imports asyncio
 
         run_startup_sync(self)
         return self.wsgi_app(environ, start_response)
@@ -474,7 +472,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
         ``rule`` (ASGI only; see ``stein.websocket``)."""
 
         def decorator(f: F) -> F:
-            from .websocket import register
+            from .websocket import register  # deferred: WebSocket apps only
 
             register(self, rule, endpoint, f, options)
             return f
@@ -484,7 +482,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
     def asgi_test_client(self, **kwargs: Any) -> Any:
         """An async client that talks ASGI to the app in-process, with lifespan:
         ``async with app.asgi_test_client() as c: r = await c.get("/")``."""
-        from .testing import ASGITestClient
+        from .testing import ASGITestClient  # deferred: testing imports click
 
         return ASGITestClient(self, **kwargs)
 
@@ -736,7 +734,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
         does nothing: a call outside ``if __name__ == "__main__":`` must not block it.
         """
         if os.environ.get(env_name("RUN_FROM_CLI")) == "true":
-            from .serving import is_running_from_reloader
+            from .serving import is_running_from_reloader  # deferred: the dev server
 
             if not is_running_from_reloader():
                 print(" * Ignoring a call to 'app.run()' made while the app was loaded by "
@@ -745,7 +743,7 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
             return
         if debug is not None:
             self.debug = bool(debug)
-        from .serving import run_simple
+        from .serving import run_simple  # deferred: the dev server
 
         server_name = self.config.get("SERVER_NAME")
         sn_host = sn_port = None

@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import app as _app_module
+from . import ctx as _ctx
 from .asgi_body import FORM_THREAD_THRESHOLD as FORM_THREAD_THRESHOLD
 from .asgi_body import RequestBody as RequestBody
 from .asgi_body import _preread, load_form, wants_thread_parse
@@ -61,6 +61,17 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+# ``stein.signals`` once imported (None: no receiver can exist), as stein.app keeps it.
+_signals: Any = None
+
+
+def _set_signals(module: Any) -> None:
+    global _signals
+    _signals = module
+
+
+_ctx.on_signals_loaded(_set_signals)
 
 _Coroutine = types.CoroutineType
 _NO_BODY_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
@@ -293,7 +304,7 @@ async def _finalize(app: Stein, ctx: RequestContext, rv: Any, from_error_handler
                 for func in reversed(app.after_request_funcs.get(name, ())):
                     response = await _call(func, response)
         app._save_session(ctx, response)
-        signals = _app_module.signals
+        signals = _signals
         if signals is not None and signals.request_finished.receivers:
             signals.request_finished.send(app, response=response)
     except Exception:
@@ -304,7 +315,7 @@ async def _finalize(app: Stein, ctx: RequestContext, rv: Any, from_error_handler
 
 
 async def _handle_exception(app: Stein, ctx: RequestContext, e: Exception) -> Response:
-    signals = _app_module.signals
+    signals = _signals
     if signals is not None and signals.got_request_exception.receivers:
         signals.got_request_exception.send(app, exception=e)
     propagate = app.config["PROPAGATE_EXCEPTIONS"]
@@ -322,7 +333,7 @@ async def _handle_exception(app: Stein, ctx: RequestContext, e: Exception) -> Re
 
 async def _dispatch_on_loop(app: Stein, ctx: RequestContext, view_in_pool: bool) -> Response:
     request = ctx.request
-    signals = _app_module.signals
+    signals = _signals
     if signals is not None and signals.request_started.receivers:
         signals.request_started.send(app)
     try:
@@ -491,12 +502,25 @@ def handle(app: Stein, scope: dict[str, Any], receive: Receive, send: Send) -> A
     if kind == "http":
         return handle_http(app, scope, receive, send)
     if kind == "websocket":
-        from .websocket import handle_websocket
-
-        return handle_websocket(app, scope, receive, send)
+        return _handle_websocket(app, scope, receive, send)
     if kind == "lifespan":
         return handle_lifespan(app, scope, receive, send)
     raise ValueError(f"Unknown ASGI scope type {kind!r}")
+
+
+async def _handle_websocket(app: Stein, scope: dict[str, Any], receive: Receive,
+                            send: Send) -> None:
+    """A ``websocket`` scope: the request and its contexts as for HTTP, around
+    :func:`stein.websocket.serve_websocket`."""
+    from .websocket import serve_websocket  # deferred: loads with the first WebSocket
+
+    environ = build_environ(scope)
+    ctx, t_req, t_app = push_contexts(app, environ)
+    error: BaseException | None = None
+    try:
+        error = await serve_websocket(app, ctx.request, scope, receive, send)
+    finally:
+        await _end_request(app, ctx, error, t_req, t_app)
 
 
 def push_contexts(app: Stein, environ: dict[str, Any]) -> tuple[RequestContext, Any, Any]:
@@ -512,7 +536,7 @@ def push_contexts(app: Stein, environ: dict[str, Any]) -> tuple[RequestContext, 
 
 
 def _appcontext_pushed(app: Stein) -> None:
-    signals = _app_module.signals
+    signals = _signals
     if signals is not None and signals.appcontext_pushed.receivers:
         signals.appcontext_pushed.send(app)
 
@@ -534,7 +558,7 @@ async def handle_http(app: Stein, scope: dict[str, Any], receive: Receive, send:
     ctx = RequestContext(app, environ, request)
     app_ctx = _cv_app.get(None)
     t_app = None
-    signals = _app_module.signals
+    signals = _signals
     if app_ctx is None or app_ctx.app is not app:
         t_app = _cv_app.set(AppContext(app))
         if signals is not None:
@@ -640,7 +664,7 @@ async def _end_request(app: Stein, ctx: RequestContext, error: BaseException | N
                        t_req: Any, t_app: Any) -> None:
     """Teardown (async teardown functions awaited), then the contexts are reset."""
     try:
-        signals = _app_module.signals
+        signals = _signals
         if app.teardown_request_funcs:
             for name in (*ctx.request.blueprints, None):
                 for func in reversed(app.teardown_request_funcs.get(name, ())):
@@ -660,7 +684,7 @@ async def _end_request(app: Stein, ctx: RequestContext, error: BaseException | N
         _cv_request.reset(t_req)
         if t_app is not None:
             _cv_app.reset(t_app)
-            signals = _app_module.signals
+            signals = _signals
             if signals is not None and signals.appcontext_popped.receivers:
                 signals.appcontext_popped.send(app)
 

@@ -107,7 +107,7 @@ class Blueprint(Scaffold):
     def cli(self) -> Any:  # type: ignore[override]
         """The blueprint's click group; its commands join ``app.cli`` on registration."""
         if self._cli is None:
-            from .cli import AppGroup
+            from .discovery import AppGroup  # deferred: click loads with the first command
 
             self._cli = AppGroup(self.name)
         return self._cli
@@ -265,6 +265,7 @@ class Blueprint(Scaffold):
         self._check_setup_finished("websocket")
 
         def decorator(f: F) -> F:
+            # deferred: WebSocket apps only
             from .websocket import check_handler, register_on_blueprint
 
             check_handler(f)

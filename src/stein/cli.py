@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 
-from . import helpers
+from . import __version__, helpers
 from .commands import (
     CertParamType as CertParamType,
 )
@@ -32,10 +32,11 @@ from .commands import (
     SeparatedPathType as SeparatedPathType,
 )
 from .commands import routes_command, run_command, shell_command
-from .ctx import _cv_app
 from .discovery import (
+    AppGroup,
     NoAppException,
     ScriptInfo,
+    _push_app_context,
     find_app_by_string,
     find_best_app,
     locate_app,
@@ -52,50 +53,6 @@ __all__ = [
     "load_dotenv", "get_version", "version_option", "run_command", "shell_command",
     "routes_command", "cli", "main",
 ]
-
-
-class AppGroup(click.Group):
-    """A click group whose commands run in the app context (pass
-    ``with_appcontext=False`` to ``command()`` to opt out); ``group()`` makes more
-    ``AppGroup``\\ s.
-
-    >>> users = AppGroup("users")
-    >>> @users.command("create")
-    ... @click.argument("name")
-    ... def create(name):
-    ...     click.echo(f"created {name}")
-    >>> # app.cli.add_command(users)  ->  stein users create ada
-    """
-
-    def command(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        wrap = kwargs.pop("with_appcontext", True)
-
-        def decorator(f: Callable[..., Any]) -> click.Command:
-            if wrap:
-                f = with_appcontext(f)
-            return click.Group.command(self, *args, **kwargs)(f)  # type: ignore[no-any-return]
-
-        return decorator
-
-    def group(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        kwargs.setdefault("cls", AppGroup)
-        return click.Group.group(self, *args, **kwargs)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        rv = super().get_command(ctx, cmd_name)
-        if rv is not None and ctx.parent is None and not isinstance(self, SteinGroup):
-            # Invoked as the top group (``app.test_cli_runner()``): plain click commands
-            # added with ``app.cli.add_command`` get the app context too.
-            info = ctx.find_object(ScriptInfo)
-            if info is not None:
-                _push_app_context(ctx, info.load_app())
-        return rv
-
-
-def _push_app_context(ctx: click.Context, app: Any) -> None:
-    current = _cv_app.get(None)
-    if current is None or current.app is not app:
-        ctx.with_resource(app.app_context())
 
 
 # -- .env files -----------------------------------------------------------------------------
@@ -148,11 +105,9 @@ def get_version(ctx: click.Context, param: click.Parameter | None, value: Any) -
     :mod:`stein.compat`, the Flask and Werkzeug APIs it follows), then exit."""
     if not value or ctx.resilient_parsing:
         return
-    from . import __version__
-
     lines = [f"Python {platform.python_version()}", f"Stein {__version__}"]
     if helpers.env_prefix() == "FLASK":
-        from .compat._names import FLASK_VERSION, WERKZEUG_VERSION
+        from .compat._names import FLASK_VERSION, WERKZEUG_VERSION  # deferred: compat only
 
         lines.append(f"stein.compat: the API of Flask {FLASK_VERSION} and Werkzeug "
                      f"{WERKZEUG_VERSION}")
@@ -235,6 +190,8 @@ class SteinGroup(AppGroup):
     ...     '''Management script for the shop.'''
     """
 
+    _loads_app_as_top_group = False
+
     def __init__(self, add_default_commands: bool = True,
                  create_app: Callable[..., Any] | None = None,
                  add_version_option: bool = True, load_dotenv: bool = True,
@@ -274,7 +231,7 @@ class SteinGroup(AppGroup):
                      parent: click.Context | None = None, **extra: Any) -> click.Context:
         if self._offers_compat and (_wants_compat(args) or os.environ.get(
                 "STEIN_COMPAT", "").lower() in ("1", "true", "yes", "on")):
-            import stein.compat
+            import stein.compat  # deferred: loaded only when asked for
 
             stein.compat.install()  # switches the variable prefix to FLASK as well
         # Tells app.run() that the CLI serves the app, so a stray call at import is a no-op.

@@ -168,7 +168,7 @@ def run_command(info: ScriptInfo, host: str, port: int, cert: Any, debug: bool |
                 exclude_patterns: list[str] | None) -> None:
     """Serve the app with Stein's development server (use gunicorn, uvicorn or granian in
     production). --debug turns on the reloader and the traceback page."""
-    from . import serving
+    from . import serving  # deferred: the dev server loads for `stein run` only
 
     if debug is not None:
         os.environ[helpers.env_name("DEBUG")] = "1" if debug else "0"

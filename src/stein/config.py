@@ -236,7 +236,7 @@ class Config(dict):  # type: ignore[type-arg]
         outer = self._begin("from_object", obj if isinstance(obj, str) else _describe(obj))
         try:
             if isinstance(obj, str):
-                from .utils import import_string
+                from .utils import import_string  # deferred: utils loads on first use
 
                 obj = import_string(obj)
             for key in dir(obj):

@@ -16,7 +16,12 @@ from contextvars import ContextVar, Token
 from functools import partial, update_wrapper
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from . import exceptions as _exceptions
 from ._accel import speedups
+
+# The two context variables live one layer down, where the wrappers read the app's config.
+from .ctxvars import _cv_app as _cv_app
+from .ctxvars import _cv_request as _cv_request
 
 if TYPE_CHECKING:
     from .app import Stein
@@ -24,8 +29,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_cv_app: ContextVar[AppContext] = ContextVar("stein.app_ctx")
-_cv_request: ContextVar[RequestContext] = ContextVar("stein.request_ctx")
 
 _no_app_msg = """\
 Working outside of application context.
@@ -171,6 +174,15 @@ class AppContext:
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         self.pop(exc)
+
+
+def _app_aborter() -> Callable[..., Any] | None:
+    actx = _cv_app.get(None)
+    return None if actx is None else actx.app.aborter  # type: ignore[no-any-return]
+
+
+# abort() (in stein.exceptions, which knows no contexts) asks for the active app's aborter.
+_exceptions.use_app_aborter(_app_aborter)
 
 
 class RequestContext:

@@ -15,6 +15,7 @@ from typing import IO, Any
 from ._accel import speedups
 from .authheaders import Authorization, WWWAuthenticate
 from .exceptions import BadRequestKeyError
+from .headersyntax import dump_options_header, parse_options_header
 from .headervalues import (
     Accept,
     CharsetAccept,
@@ -521,8 +522,6 @@ class Headers:
     def _value(value: Any, kw: dict[str, Any]) -> str:
         value = str(value)
         if kw:
-            from .http import dump_options_header
-
             value = dump_options_header(value, kw)
         return _check_header_value(value)
 
@@ -770,8 +769,6 @@ class FileStorage:
 
     @property
     def mimetype_params(self) -> dict[str, str]:
-        from .http import parse_options_header
-
         return parse_options_header(self.content_type or "")[1]
 
     def save(self, dst: str | PathLike[str] | IO[bytes], buffer_size: int = 16384) -> None:

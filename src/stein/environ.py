@@ -235,6 +235,12 @@ def _is_app(obj: Any) -> bool:
     return hasattr(obj, "wsgi_app") and hasattr(obj, "config")
 
 
+#: The class :meth:`EnvironBuilder.get_request` makes when neither the builder nor its app
+#: names one. :class:`~stein.request.Request` sits a layer above this module, so it is set
+#: from there: by :mod:`stein.testing` when imported, and by ``Request.from_values``.
+default_request_class: type[Any] | None = None
+
+
 class EnvironBuilder:
     """Describe a request, get its WSGI environ (:meth:`get_environ`) or a
     :class:`~stein.request.Request` (:meth:`get_request`).
@@ -693,15 +699,17 @@ class EnvironBuilder:
 
     def get_request(self, cls: type[Request] | None = None) -> Request:
         """A request object for this environ (``cls``, else :attr:`request_class`, else
-        the app's ``request_class``, else :class:`~stein.request.Request`)."""
+        the app's ``request_class``, else :data:`default_request_class`, which is
+        :class:`~stein.request.Request` once :mod:`stein.testing` is imported)."""
         if cls is None:
             cls = self.request_class
         if cls is None and self.app is not None:
             cls = self.app.request_class
         if cls is None:
-            from .request import Request
-
-            cls = Request
+            cls = default_request_class
+        if cls is None:
+            raise TypeError("get_request() needs a request class: pass 'cls', set "
+                            "'request_class', or give the builder an app")
         return cls(self.get_environ())
 
 

@@ -7,13 +7,69 @@ status. The body is a small HTML page, or JSON when the client prefers JSON.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .headersyntax import http_date
+from .headervalues import MIMEAccept, parse_accept_header
 
 if TYPE_CHECKING:
     from .wrappers import Response
+
+# The reason phrase of each status code (``http.HTTP_STATUS_CODES`` as in Werkzeug).
+HTTP_STATUS_CODES: dict[int, str] = {
+    100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
+    200: "OK", 201: "Created", 202: "Accepted", 203: "Non Authoritative Information",
+    204: "No Content", 205: "Reset Content", 206: "Partial Content", 207: "Multi Status",
+    208: "Already Reported", 226: "IM Used",
+    300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+    304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+    407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
+    411: "Length Required", 412: "Precondition Failed", 413: "Request Entity Too Large",
+    414: "Request URI Too Long", 415: "Unsupported Media Type",
+    416: "Requested Range Not Satisfiable", 417: "Expectation Failed", 418: "I'm a teapot",
+    421: "Misdirected Request", 422: "Unprocessable Entity", 423: "Locked",
+    424: "Failed Dependency", 425: "Too Early", 426: "Upgrade Required",
+    428: "Precondition Required", 429: "Too Many Requests",
+    431: "Request Header Fields Too Large", 449: "Retry With",
+    451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+    506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
+    510: "Not Extended", 511: "Network Authentication Failed",
+}
+
+
+# -- the seam to the layers above -----------------------------------------------------------
+# An error renders into a Response, a RequestRedirect into a redirect, and abort() prefers
+# the active app's aborter. Those live above this module (which knows no app or context),
+# so they register here when they are imported: stein.response calls use_responses() (and
+# stein.helpers again, with the redirect that asks the active app), stein.ctx calls
+# use_app_aborter(). ``import stein`` imports all three.
+
+
+class _Seam:
+    response_class: Any = None
+    redirect: Callable[[str, int], Any]
+    current_aborter: Callable[[], Callable[..., Any] | None] = staticmethod(lambda: None)
+
+
+_responses = _Seam()
+
+
+def use_responses(response_class: type[Response], redirect: Callable[[str, int], Response]) -> None:
+    """Set the class error responses are made of, and the function making a redirect."""
+    _responses.response_class = response_class
+    _responses.redirect = redirect  # type: ignore[method-assign]
+
+
+def use_app_aborter(lookup: Callable[[], Callable[..., Any] | None]) -> None:
+    """Set how :func:`abort` finds the active app's aborter (``None`` outside an app)."""
+    _responses.current_aborter = lookup  # type: ignore[method-assign]
+
 
 
 class HTTPException(Exception):
@@ -31,8 +87,6 @@ class HTTPException(Exception):
     @property
     def name(self) -> str:
         """The status's reason phrase, e.g. ``"Not Found"``."""
-        from .http import HTTP_STATUS_CODES
-
         return HTTP_STATUS_CODES.get(self.code or 500, "Unknown Error")
 
     def get_description(self, environ: Any = None, scope: Any = None) -> str:
@@ -56,8 +110,6 @@ class HTTPException(Exception):
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Response:
         """A response for this error; JSON when the request's ``Accept`` prefers it."""
-        from .wrappers import Response
-
         if self.response is not None:
             return self.response
         accept = ""
@@ -70,10 +122,11 @@ class HTTPException(Exception):
 
             # Keep the error's own headers (Allow, WWW-Authenticate, Retry-After...).
             extra = [h for h in self.get_headers(environ) if h[0].lower() != "content-type"]
-            rv = Response(json.dumps(self.get_json()), self.code, extra,
-                          mimetype="application/json")
+            rv = _responses.response_class(json.dumps(self.get_json()), self.code, extra,
+                                           mimetype="application/json")
         else:
-            rv = Response(self.get_body(environ), self.code, self.get_headers(environ))
+            rv = _responses.response_class(self.get_body(environ), self.code,
+                                           self.get_headers(environ))
         return rv
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
@@ -94,8 +147,6 @@ def _retry_after_value(value: datetime | int) -> str:
 
 
 def _prefers_json(accept: str) -> bool:
-    from .http import MIMEAccept, parse_accept_header
-
     acc = parse_accept_header(accept, MIMEAccept)
     return acc.best_match(["text/html", "application/json"]) == "application/json"
 
@@ -450,9 +501,7 @@ class RequestRedirect(HTTPException, Exception):
         self.new_url = new_url
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Response:
-        from .helpers import redirect
-
-        return redirect(self.new_url, self.code)
+        return _responses.redirect(self.new_url, self.code)
 
 
 default_exceptions: dict[int, type[HTTPException]] = {}
@@ -491,9 +540,7 @@ def abort(code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
 
     Uses the current app's aborter when an app context is active.
     """
-    from .ctx import _cv_app
-
-    actx = _cv_app.get(None)
-    if actx is not None:
-        actx.app.aborter(code, *args, **kwargs)
+    app_aborter = _responses.current_aborter()
+    if app_aborter is not None:
+        app_aborter(code, *args, **kwargs)
     _aborter(code, *args, **kwargs)

@@ -14,14 +14,13 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 from urllib.parse import quote
 
+from .ctx import _cv_app, _cv_request
 from .exceptions import NotFound
 from .security import safe_join
-
-if TYPE_CHECKING:
-    from .wrappers import Response
+from .wrappers import Response
 
 CHUNK_SIZE = 64 * 1024
 
@@ -119,8 +118,6 @@ def _file_size(file: Any) -> int | None:
 
 def _current() -> tuple[Any, Any]:
     """``(app, request)`` of the active contexts (either may be ``None``)."""
-    from .ctx import _cv_app, _cv_request
-
     actx = _cv_app.get(None)
     rctx = _cv_request.get(None)
     return (actx.app if actx is not None else None), (rctx.request if rctx is not None else None)
@@ -188,7 +185,7 @@ def send_file(
 
     response_class = app.response_class if app is not None else None
     if response_class is None:
-        from .wrappers import Response as response_class  # type: ignore[assignment]
+        response_class = Response
 
     headers: list[tuple[str, str]] = []
     if download_name is not None:

@@ -6,6 +6,9 @@ import io
 import re
 from typing import TYPE_CHECKING, Any
 
+from .bodies import direct_length as direct_length  # (also multipart's, below forms)
+from .bodies import read_body as read_body
+from .bodies import read_exactly as read_exactly
 from .datastructures import ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 from .http import parse_qs_multidict
@@ -92,47 +95,6 @@ def _form_too_large(size: int | None, limit: int) -> RequestEntityTooLarge:
     )
 
 
-def direct_length(request: Request) -> int | None:
-    """The declared body length when the body may be read straight from ``wsgi.input`` in
-    one call: a plain-digit Content-Length, under WSGI, with the input untouched (no
-    ``request.stream`` made, nothing cached). ``None`` otherwise: chunked, ASGI, or a stream
-    already in use, which go through the bounded stream."""
-    env = request.environ
-    cl = env.get("CONTENT_LENGTH")
-    if cl and cl.isdigit() and cl.isascii() and env.get("wsgi.input") is not None \
-            and "stein.asgi.receive" not in env:
-        rd = request.__dict__
-        if "stream" not in rd and "_cached_data" not in rd:
-            return int(cl)
-    return None
-
-
-def read_body(wsgi_input: Any, length: int) -> bytes:
-    """Up to ``length`` bytes in one read, finished when the server hands back less than
-    asked (servers may); fewer only when the input ends first."""
-    data = wsgi_input.read(length) if length else b""
-    if len(data) < length:
-        chunks = [data]
-        got = len(data)
-        while got < length:
-            more = wsgi_input.read(length - got)
-            if not more:
-                break
-            chunks.append(more)
-            got += len(more)
-        data = b"".join(chunks)
-    return data  # type: ignore[no-any-return]
-
-
-def read_exactly(wsgi_input: Any, length: int) -> bytes:
-    """``length`` bytes (see :func:`read_body`); the input ending first is a 400 (the
-    client went away)."""
-    data = read_body(wsgi_input, length)
-    if len(data) < length:
-        raise ClientDisconnected("The client sent less data than Content-Length announced.")
-    return data
-
-
 def _read_form_body(request: Request, max_length: int | None, limit: int | None) -> bytes:
     """The body of a urlencoded form the slow way (:func:`parse_urlencoded` reads the usual
     one itself): refused (413) before reading when its declared length is over a limit, and
@@ -202,7 +164,7 @@ def parse_urlencoded(request: Request) -> ImmutableMultiDict:
 def parse_multipart(request: Request, boundary: str | None = None
                     ) -> tuple[ImmutableMultiDict, ImmutableMultiDict]:
     """Parse a ``multipart/form-data`` body (see ``stein.multipart``)."""
-    from .multipart import parse_multipart as _parse
+    from .multipart import parse_multipart as _parse  # deferred: multipart bodies only
 
     return _parse(request, boundary=boundary)
 

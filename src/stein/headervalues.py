@@ -6,7 +6,8 @@ Each class reads one header's grammar and writes it back with ``to_header()`` (a
 ``on_update`` callback: :class:`~stein.response.Response` passes one that writes the header
 back, which is how ``response.cache_control.no_store = True`` reaches the wire. Parsing
 never raises on malformed input (a bad header is ignored, as RFC 9110 asks).
-:mod:`stein.http` has the ``parse_*`` functions that build these from header strings.
+:mod:`stein.http` has the ``parse_*`` functions that build these from header strings
+(``parse_accept_header`` is defined here, for :mod:`stein.exceptions` below ``http``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,15 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from .headersyntax import dump_header, http_date
+from .headersyntax import (
+    dump_header,
+    dump_options_header,
+    http_date,
+    parse_list_header,
+    parse_options_header,
+)
 from .structures import CallbackDict, ImmutableDictMixin, ImmutableList
 
 # -- Accept ---------------------------------------------------------------------------
@@ -610,3 +617,36 @@ class ContentRange:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {str(self)!r}>"
+
+
+_A = TypeVar("_A", bound=Accept)
+
+
+def parse_accept_header(value: str | None, cls: type[_A] = Accept) -> _A:  # type: ignore[assignment]
+    """Parse an ``Accept``-style header into ``cls`` (``MIMEAccept``, ``LanguageAccept``...).
+
+    Media-type parameters other than ``q`` stay on the value (``text/html; level=1``); an
+    entry with a quality that is not a number in [0, 1] is skipped, never raised.
+
+    >>> parse_accept_header("text/html, application/json;q=0.5", MIMEAccept).best
+    'text/html'
+    """
+    if not value:
+        return cls(None)
+    values = []
+    for part in parse_list_header(value):
+        item, opts = parse_options_header(part)
+        if not item:
+            continue
+        q = 1.0
+        if "q" in opts:
+            try:
+                q = float(opts.pop("q"))
+            except ValueError:
+                continue
+            if not 0 <= q <= 1 or q != q:
+                continue
+        if opts:
+            item = dump_options_header(item, opts)
+        values.append((item, q))
+    return cls(values)

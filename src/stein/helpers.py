@@ -10,14 +10,17 @@ too (``config.DEFAULT_ENV_PREFIX``, the one switch), read when a variable is loo
 
 from __future__ import annotations
 
-import html
 import os
 from typing import TYPE_CHECKING, Any
 
 from . import config as _config
-from .ctx import _cv_request, current_app
+from . import ctx as _ctx
+from . import exceptions as _exceptions
+from . import response as _response
+from .ctx import _cv_app, _cv_request, current_app, session
 from .ctx import stream_with_context as stream_with_context
 from .exceptions import abort as abort
+from .response import redirect_response
 from .scaffold import get_root_path as get_root_path
 
 if TYPE_CHECKING:
@@ -88,27 +91,6 @@ def url_for(endpoint: str, /, *, _anchor: str | None = None, _method: str | None
                                _external=_external, **values)
 
 
-def _redirect(location: str, code: int, response_class: type[Response] | None) -> Response:
-    if response_class is None:
-        from .wrappers import Response as response_class  # type: ignore[assignment]
-    if "\r" in location or "\n" in location:
-        raise ValueError("Redirect locations must not contain CR or LF characters.")
-    escaped = html.escape(location)
-    body = (
-        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
-        f'<p>You should be redirected automatically to the target URL: <a href="{escaped}">'
-        f"{escaped}</a>. If not, click the link.\n"
-    )
-    from urllib.parse import quote
-
-    # Non-ASCII in the Location would not survive latin-1 header encoding: quote it.
-    if not location.isascii():
-        location = quote(location, safe="/:?#[]@!$&'()*+,;=%~")
-    rv = response_class(body, code, mimetype="text/html")  # type: ignore[misc]
-    rv.headers.set("Location", location)
-    return rv
-
-
 def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:
     """A redirect response to ``location`` (302 by default; 301, 303, 307, 308 too).
 
@@ -116,12 +98,15 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     request (see ``stein.security.is_safe_redirect`` and ``stein.ext.auth``).
     """
     if Response is None:
-        from .ctx import _cv_app
-
         actx = _cv_app.get(None)
         if actx is not None:
             return actx.app.redirect(location, code)
-    return _redirect(location, code, Response)
+    return redirect_response(location, code, Response)
+
+
+# A routing redirect (RequestRedirect, in stein.exceptions) goes through the app's redirect
+# in an app context, as any redirect does.
+_exceptions.use_responses(_response.Response, redirect)
 
 
 def make_response(*args: Any) -> Response:
@@ -140,15 +125,12 @@ def flash(message: str, category: str = "message") -> None:
     """Store a message, under a ``category`` (``"message"`` by default; e.g. ``"error"``,
     ``"success"``), in the session for the next request to show (read it with
     :func:`get_flashed_messages`). Needs ``SECRET_KEY``, like any session write."""
-    from .ctx import session
-
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
-    from . import app as _app
-
-    if _app.signals is not None and _app.signals.message_flashed.receivers:
-        _app.signals.message_flashed.send(current_app._get_current_object(),  # type: ignore[attr-defined]
+    signals = _ctx.signals
+    if signals is not None and signals.message_flashed.receivers:
+        signals.message_flashed.send(current_app._get_current_object(),  # type: ignore[attr-defined]
                                           _async_wrapper=current_app.ensure_sync,
                                           message=message, category=category)
 
@@ -187,8 +169,7 @@ def send_file(path_or_file: Any, mimetype: str | None = None, as_attachment: boo
 
     >>> # in a view:  return send_file("reports/latest.pdf", as_attachment=True)
     """
-    from .ctx import _cv_app
-    from .files import send_file as _send_file
+    from .files import send_file as _send_file  # deferred: files loads mimetypes
 
     if max_age is None:
         actx = _cv_app.get(None)
@@ -205,8 +186,7 @@ def send_from_directory(directory: Any, path: Any, **kwargs: Any) -> Response:
 
     >>> # in a view:  return send_from_directory(app.config["UPLOADS"], name)
     """
-    from .ctx import _cv_app
-    from .files import send_from_directory as _send_from_directory
+    from .files import send_from_directory as _send_from_directory  # deferred: mimetypes
 
     if kwargs.get("max_age") is None:
         actx = _cv_app.get(None)

@@ -17,7 +17,8 @@ from urllib.parse import quote, unquote_to_bytes
 from ._accel import speedups
 from .authheaders import Authorization, WWWAuthenticate
 from .datastructures import ImmutableMultiDict, MultiDict, multidict_from_pairs
-from .exceptions import BadRequest
+from .exceptions import HTTP_STATUS_CODES as HTTP_STATUS_CODES
+from .exceptions import BadRequest, RequestEntityTooLarge
 from .headersyntax import (
     _token_chars,
     dump_header,
@@ -43,6 +44,7 @@ from .headervalues import (
     RequestCacheControl,
     ResponseCacheControl,
     generate_etag,
+    parse_accept_header,
     quote_etag,
     unquote_etag,
 )
@@ -62,30 +64,6 @@ __all__ = [
     "quote_header_value", "remove_entity_headers", "remove_hop_by_hop_headers",
     "unquote_etag", "unquote_header_value",
 ]
-
-HTTP_STATUS_CODES: dict[int, str] = {
-    100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
-    200: "OK", 201: "Created", 202: "Accepted", 203: "Non Authoritative Information",
-    204: "No Content", 205: "Reset Content", 206: "Partial Content", 207: "Multi Status",
-    208: "Already Reported", 226: "IM Used",
-    300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
-    304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
-    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
-    404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
-    407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
-    411: "Length Required", 412: "Precondition Failed", 413: "Request Entity Too Large",
-    414: "Request URI Too Long", 415: "Unsupported Media Type",
-    416: "Requested Range Not Satisfiable", 417: "Expectation Failed", 418: "I'm a teapot",
-    421: "Misdirected Request", 422: "Unprocessable Entity", 423: "Locked",
-    424: "Failed Dependency", 425: "Too Early", 426: "Upgrade Required",
-    428: "Precondition Required", 429: "Too Many Requests",
-    431: "Request Header Fields Too Large", 449: "Retry With",
-    451: "Unavailable For Legal Reasons",
-    500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-    503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
-    506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
-    510: "Not Extended", 511: "Network Authentication Failed",
-}
 
 # "200 OK" strings prebuilt so a response never formats its status line.
 STATUS_LINES: dict[int, str] = {c: f"{c} {n.upper() if c == 0 else n}" for c, n in HTTP_STATUS_CODES.items()}
@@ -112,8 +90,6 @@ def _decode_component(b: bytes, what: str, errors: str) -> str:
 
 
 def _too_many_fields(what: str, max_fields: int) -> None:
-    from .exceptions import RequestEntityTooLarge
-
     raise RequestEntityTooLarge(f"Too many fields in the {what} (limit {max_fields}).")
 
 
@@ -251,39 +227,6 @@ def parse_set_header(value: str | None,
     ['GET', 'HEAD', 'options']
     """
     return HeaderSet(parse_list_header(value) if value else None, on_update)
-
-
-_A = TypeVar("_A", bound=Accept)
-
-
-def parse_accept_header(value: str | None, cls: type[_A] = Accept) -> _A:  # type: ignore[assignment]
-    """Parse an ``Accept``-style header into ``cls`` (``MIMEAccept``, ``LanguageAccept``...).
-
-    Media-type parameters other than ``q`` stay on the value (``text/html; level=1``); an
-    entry with a quality that is not a number in [0, 1] is skipped, never raised.
-
-    >>> parse_accept_header("text/html, application/json;q=0.5", MIMEAccept).best
-    'text/html'
-    """
-    if not value:
-        return cls(None)
-    values = []
-    for part in parse_list_header(value):
-        item, opts = parse_options_header(part)
-        if not item:
-            continue
-        q = 1.0
-        if "q" in opts:
-            try:
-                q = float(opts.pop("q"))
-            except ValueError:
-                continue
-            if not 0 <= q <= 1 or q != q:
-                continue
-        if opts:
-            item = dump_options_header(item, opts)
-        values.append((item, q))
-    return cls(values)
 
 
 _C = TypeVar("_C", RequestCacheControl, ResponseCacheControl)

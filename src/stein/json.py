@@ -10,6 +10,9 @@ import weakref
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from .ctx import _cv_app, current_app
+from .headersyntax import http_date
+
 if TYPE_CHECKING:
     from .app import Stein
     from .wrappers import Response
@@ -23,8 +26,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 def _default(o: Any) -> Any:
     if isinstance(o, date):
         # An HTTP date, as Flask writes them; a date is its midnight, UTC.
-        from .http import http_date
-
         if not isinstance(o, datetime):
             o = datetime(o.year, o.month, o.day, tzinfo=timezone.utc)
         return http_date(o)
@@ -156,15 +157,11 @@ class DefaultJSONProvider(JSONProvider):
 
 def jsonify(*args: Any, **kwargs: Any) -> Response:
     """A JSON response: ``jsonify(x)``, ``jsonify(a, b)`` (a list) or ``jsonify(k=v)``."""
-    from .ctx import current_app
-
     return current_app.json.response(*args, **kwargs)
 
 
 def dumps(obj: Any, **kwargs: Any) -> str:
     """Serialise with the current app's provider (or the default one outside an app)."""
-    from .ctx import _cv_app
-
     actx = _cv_app.get(None)
     if actx is not None:
         return actx.app.json.dumps(obj, **kwargs)
@@ -189,8 +186,6 @@ def load(fp: Any, **kwargs: Any) -> Any:
 
 def loads(s: str | bytes, **kwargs: Any) -> Any:
     """Parse with the current app's provider (or the stdlib outside an app)."""
-    from .ctx import _cv_app
-
     actx = _cv_app.get(None)
     if actx is not None:
         return actx.app.json.loads(s, **kwargs)

@@ -37,9 +37,9 @@ import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .bodies import direct_length, read_body
 from .datastructures import FileStorage, Headers, ImmutableMultiDict, multidict_from_pairs
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
-from .forms import direct_length, read_body
 from .http import parse_options_header
 
 if TYPE_CHECKING:

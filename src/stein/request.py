@@ -12,7 +12,7 @@ from typing import Any
 
 from . import forms as _forms
 from ._accel import speedups
-from .ctx import _cv_app
+from .ctxvars import _cv_app
 from .datastructures import (
     CombinedMultiDict,
     EnvironHeaders,
@@ -20,6 +20,7 @@ from .datastructures import (
     MultiDict,
 )
 from .exceptions import (
+    BadHost,
     BadRequest,
     ClientDisconnected,
     RequestEntityTooLarge,
@@ -36,6 +37,7 @@ from .http import (
     MIMEAccept,
     Range,
     RequestCacheControl,
+    host_is_trusted,
     is_valid_host,
     parse_accept_header,
     parse_cache_control_header,
@@ -204,8 +206,6 @@ class Request:
                 host = f"{host}:{port}"
         elif not is_valid_host(host):
             # Not host[:port] (RFC 3986): it would make external URLs point elsewhere.
-            from .exceptions import BadHost
-
             shown = host if len(host) <= 100 else host[:100] + "..."
             raise BadHost(f"The Host header {shown!r} is not a valid host[:port].")
         scheme = self.scheme
@@ -214,11 +214,7 @@ class Request:
         ):
             host = host.rsplit(":", 1)[0]
         if self.trusted_hosts is not None:
-            from .http import host_is_trusted
-
             if not host_is_trusted(host, self.trusted_hosts):
-                from .exceptions import BadHost
-
                 shown = host if len(host) <= 100 else host[:100] + "..."
                 raise BadHost(f"Host {shown!r} is not in TRUSTED_HOSTS.")
         return host
@@ -562,7 +558,7 @@ class Request:
         env = self.environ
         if "stein.asgi.receive" in env:
             # Under ASGI: a file over the pre-read body, also ``async for c in request.stream()``.
-            from .asgi import request_body_stream
+            from .asgi_body import request_body_stream  # deferred: only ASGI requests use it
 
             return request_body_stream(self)
         wsgi_input = env.get("wsgi.input")
@@ -703,8 +699,6 @@ class Request:
             )
         data = self.get_data(cache=cache)
         try:
-            from .ctx import _cv_app
-
             actx = _cv_app.get(None)
             if actx is not None:
                 rv = actx.app.json.loads(data)
@@ -747,9 +741,11 @@ class Request:
     @classmethod
     def from_values(cls, *args: Any, **kwargs: Any) -> Request:
         """A request built like the test client builds one (see ``stein.testing``)."""
-        from .testing import EnvironBuilder
+        from . import environ  # deferred: environ loads mimetypes and tempfile
 
-        return cls(EnvironBuilder(*args, **kwargs).get_environ())
+        if environ.default_request_class is None:
+            environ.default_request_class = Request
+        return cls(environ.EnvironBuilder(*args, **kwargs).get_environ())
 
 
 _limit_overrides: dict[type, bool] = {}

@@ -6,11 +6,15 @@ The headers are kept as the very list handed to ``start_response``.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
+from . import exceptions as _exceptions
+from .ctxvars import _cv_app
 from .datastructures import (
     Headers,
 )
@@ -33,6 +37,7 @@ from .http import (
     quote_etag,
     unquote_etag,
 )
+from .loops import run_coroutine
 from .request import _is_json_mimetype
 
 _TEXT_PREFIXES = ("text/",)
@@ -73,8 +78,6 @@ class _MaxCookieSize:
         v = obj._own_max_cookie_size
         if v is not None:
             return v  # type: ignore[no-any-return]
-        from .ctx import _cv_app  # the one seam to the app's config, read when a cookie is set
-
         actx = _cv_app.get(None)
         if actx is not None:
             return actx.app.config.get("MAX_COOKIE_SIZE", self.default)  # type: ignore[no-any-return]
@@ -300,8 +303,6 @@ class Response:
         body = self.response
         if hasattr(body, "__aiter__"):
             # An async generator served over WSGI: step it on this thread's event loop.
-            from .loops import run_coroutine
-
             body = _iter_async(body, run_coroutine)
         for item in body:
             if isinstance(item, str):
@@ -659,7 +660,7 @@ class Response:
     def make_conditional(self, request_or_environ: Any, accept_ranges: bool | str = False,
                          complete_length: int | None = None) -> Response:
         """Answer ``If-None-Match``/``If-Modified-Since`` with 304 and ``Range`` with 206/416."""
-        from .conditional import make_conditional
+        from .conditional import make_conditional  # deferred: loads with the first use
 
         return make_conditional(self, request_or_environ, accept_ranges, complete_length)
 
@@ -802,3 +803,33 @@ class _ClosingIterator:
         if not self._closed:
             self._closed = True
             self._close()
+
+
+def redirect_response(location: str, code: int = 302,
+                      response_class: type[Response] | None = None) -> Response:
+    """A redirect to ``location``: the status, a ``Location`` header and a short HTML page
+    with the link (``stein.redirect`` and ``werkzeug.utils.redirect`` build on it).
+
+    >>> redirect_response("/login").headers["Location"]
+    '/login'
+    """
+    if response_class is None:
+        response_class = Response
+    if "\r" in location or "\n" in location:
+        raise ValueError("Redirect locations must not contain CR or LF characters.")
+    escaped = html.escape(location)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+        f'<p>You should be redirected automatically to the target URL: <a href="{escaped}">'
+        f"{escaped}</a>. If not, click the link.\n"
+    )
+    # Non-ASCII in the Location would not survive latin-1 header encoding: quote it.
+    if not location.isascii():
+        location = quote(location, safe="/:?#[]@!$&'()*+,;=%~")
+    rv = response_class(body, code, mimetype="text/html")
+    rv.headers.set("Location", location)
+    return rv
+
+
+# HTTP errors (stein.exceptions, a layer down) render into this class.
+_exceptions.use_responses(Response, redirect_response)

@@ -32,6 +32,7 @@ from .converters import (
     ValidationError,
 )
 from .exceptions import MethodNotAllowed, NotFound, RequestRedirect
+from .http import url_encode
 from .routing_adapter import MapAdapter, WebsocketMismatch, bind_to_environ
 from .rule_factories import (
     EndpointPrefix,
@@ -312,8 +313,6 @@ class Rule(RuleFactory):
             extra = [(k, v) for k, v in values.items()
                      if k not in self.arguments and not (self.defaults and k in self.defaults)]
             if extra:
-                from .http import url_encode
-
                 pairs: list[tuple[str, Any]] = []
                 for k, v in extra:
                     if isinstance(v, (list, tuple)):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import update_wrapper
 from typing import IO, Any, TypeVar, cast
 
+from .ctx import current_app
 from .exceptions import HTTPException, default_exceptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -124,8 +125,6 @@ class Scaffold:
 
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         """``max_age`` for static files: ``SEND_FILE_MAX_AGE_DEFAULT`` (``None`` by default)."""
-        from .ctx import current_app
-
         value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
         if value is None:
             return None
@@ -137,7 +136,7 @@ class Scaffold:
         """Serve a file from the static folder (the ``static`` view)."""
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
-        from .helpers import send_from_directory
+        from .files import send_from_directory  # deferred: files loads mimetypes
 
         max_age = self.get_send_file_max_age(filename)
         return send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
@@ -146,7 +145,7 @@ class Scaffold:
     def jinja_loader(self) -> Any:
         """A Jinja loader for ``template_folder``, or ``None``."""
         if self.template_folder is not None:
-            from jinja2 import FileSystemLoader
+            from jinja2 import FileSystemLoader  # deferred: Jinja2 loads with the first template
 
             return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
         return None

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import ctx as _ctx
-from .ctx import _cv_app, _cv_request
+from .ctx import _cv_app, _cv_request, g, request, session, stream_with_context
 from .debughelpers import explain_template_loading_attempts
+from .helpers import get_flashed_messages, url_for
 from .scaffold import setupmethod
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def __getattr__(name: str) -> Any:
     # ``stein.templating.Environment`` (Flask's ``flask.templating.Environment``) is the
     # Jinja environment class; importing it here at module load would import Jinja2.
     if name == "Environment":
-        from .jinja_fast import Environment
+        from .jinja_fast import Environment  # deferred: imports Jinja2
 
         return Environment
     if name == "DispatchingJinjaLoader":
@@ -38,8 +39,6 @@ def _default_template_ctx_processor() -> dict[str, Any]:
     resolve at use, so a template that never touches ``session`` never opens it); this
     function is kept for code that builds a context by hand.
     """
-    from .ctx import g, request, session
-
     rv: dict[str, Any] = {}
     if _cv_app.get(None) is not None:
         rv["g"] = g
@@ -61,9 +60,7 @@ def create_environment(app: Stein) -> Any:
     The class is ``app.jinja_environment`` when set (a Jinja environment class), else
     :class:`stein.jinja_fast.Environment`, which renders what stock Jinja renders, faster.
     """
-    from .ctx import g, request, session
-    from .helpers import get_flashed_messages, url_for
-    from .jinja_fast import environment_class
+    from .jinja_fast import environment_class  # deferred: imports Jinja2
 
     options = dict(app.jinja_options)
     options.setdefault("autoescape", app.select_jinja_autoescape)
@@ -190,8 +187,6 @@ def _stream(app: Stein, template: Any, context: dict[str, Any]) -> Iterator[str]
 
     rv = generate()
     if _cv_request.get(None) is not None:
-        from .ctx import stream_with_context
-
         rv = stream_with_context(rv)
     return rv  # type: ignore[no-any-return]
 

@@ -24,7 +24,9 @@ from urllib.parse import quote, urlsplit
 
 from click.testing import CliRunner
 
+from . import environ as _environ
 from .datastructures import Headers
+from .discovery import ScriptInfo
 from .environ import (
     EnvironBuilder,
     FileMultiDict,
@@ -34,6 +36,9 @@ from .environ import (
 )
 from .http import dump_cookie, parse_cookie, parse_date
 from .wrappers import Request, Response
+
+# EnvironBuilder.get_request() without a class or an app makes a plain Request.
+_environ.default_request_class = Request
 
 if TYPE_CHECKING:
     from .app import Stein
@@ -643,8 +648,6 @@ class SteinCliRunner(CliRunner):
         if cli is None:
             cli = self.app.cli
         if "obj" not in kwargs:
-            from .cli import ScriptInfo
-
             kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
         return super().invoke(cli, args, **kwargs)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes, urlsplit, urlunsplit
 
 from .ctx import _cv_app, _cv_request
+from .response import redirect_response
 from .routing import BuildError, Map
 
 if TYPE_CHECKING:
@@ -155,16 +156,12 @@ class URLBuildingMixin:
             values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
             return self.handle_url_build_error(error, endpoint, values)
         if _anchor is not None:
-            from urllib.parse import quote
-
             rv = f"{rv}#{quote(_anchor, safe='%!#$&()*+,/:;=?@~')}"
         return rv  # type: ignore[no-any-return]
 
     def redirect(self, location: str, code: int = 302) -> Response:
         """A redirect response to ``location`` (what :func:`stein.redirect` calls)."""
-        from .helpers import _redirect
-
-        return _redirect(location, code, self.response_class)
+        return redirect_response(location, code, self.response_class)
 
 
 def _idna(host: str) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .exceptions import NotFound
 from .files import send_file as _send_file
-from .helpers import _redirect
+from .response import redirect_response
 from .security import safe_join
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     >>> redirect("/login").headers["Location"]
     '/login'
     """
-    return _redirect(location, code, Response)
+    return redirect_response(location, code, Response)
 
 
 def append_slash_redirect(environ: dict[str, Any], code: int = 308) -> Response:

@@ -146,7 +146,7 @@ def install() -> None:
                 del sys.modules[name]
     sys.meta_path.insert(0, _finder)
     _apply_aliases()
-    from . import _behaviour
+    from . import _behaviour  # deferred: loads Stein's modules, only install() needs it
 
     _behaviour.enable()
 
@@ -170,6 +170,6 @@ def uninstall() -> None:
         module, attr = _set.pop()
         if attr in vars(module):
             delattr(module, attr)
-    from . import _behaviour
+    from . import _behaviour  # deferred: see install()
 
     _behaviour.disable()

@@ -9,21 +9,19 @@ the behaviour, so the path with compat off costs nothing.
 
 from __future__ import annotations
 
+from .. import config, ctx, response
+from ._names import WERKZEUG_VERSION
+
 
 def enable() -> None:
     """Switch Stein's Flask-observable behaviour to Flask's."""
-    from .. import config
-
     # One switch: from_prefixed_env(), the CLI's variable names and the .flaskenv file
     # name (through helpers.env_prefix()) all read it.
     config.DEFAULT_ENV_PREFIX = "FLASK"
-    from .. import ctx
-
     ctx.G_REPR_PACKAGE = "flask"
     ctx.UNBOUND_PROXY_REPR = "<LocalProxy unbound>"
     # The test client's User-Agent is Werkzeug's; response.headers = {...} is allowed.
-    from .. import response, testing
-    from ._names import WERKZEUG_VERSION
+    from .. import testing  # deferred: imports click
 
     testing.DEFAULT_USER_AGENT = testing.werkzeug_user_agent(WERKZEUG_VERSION)
     response.allow_headers_assignment(True)
@@ -31,14 +29,10 @@ def enable() -> None:
 
 def disable() -> None:
     """Back to Stein's own behaviour."""
-    from .. import config
-
     config.DEFAULT_ENV_PREFIX = "STEIN"
-    from .. import ctx
-
     ctx.G_REPR_PACKAGE = "stein"
     ctx.UNBOUND_PROXY_REPR = "<unbound proxy {name}>"
-    from .. import response, testing
+    from .. import testing  # deferred: imports click
 
     testing.DEFAULT_USER_AGENT = testing.STEIN_USER_AGENT
     response.allow_headers_assignment(False)

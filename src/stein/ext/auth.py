@@ -27,6 +27,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..ctx import _cv_app, _cv_request, _Proxy, g, request, session
+from ..exceptions import Unauthorized
+from ..helpers import flash, redirect, url_for
 
 if TYPE_CHECKING:
     from ..app import Stein
@@ -190,17 +192,11 @@ class LoginManager:
                           "A fresh login is required to access this resource.")
 
     def _deny(self, view: str | None, message: str | None, code: str, text: str) -> Any:
-        from ..exceptions import Unauthorized
-
         app = _cv_app.get().app
         if view is None or _wants_json():
             return app.json.response({"error": code, "message": text}), 401
         if message:
-            from ..helpers import flash
-
             flash(message, self.login_message_category)
-        from ..helpers import redirect, url_for
-
         target = request.full_path
         if target.endswith("?"):
             target = target[:-1]

@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..blueprints import Blueprint
 from ..ctx import _cv_app, g, request, session
 from ..exceptions import BadRequest
 
@@ -170,8 +171,6 @@ class CSRFProtect:
 
     def exempt(self, view: Any) -> Any:
         """Skip the check for a view (function, or ``"module.name"``) or a whole blueprint."""
-        from ..blueprints import Blueprint
-
         if isinstance(view, Blueprint):
             self._exempt_blueprints.add(view.name)
             return view

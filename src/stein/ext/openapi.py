@@ -40,6 +40,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..ctx import _cv_app, request
+from ..exceptions import NotFound
+from ..helpers import send_from_directory, url_for
+from ..wrappers import Response
 
 if TYPE_CHECKING:
     from ..app import Stein
@@ -172,8 +175,6 @@ class _Operation:
 
 
 def _is_response_type(tp: Any) -> bool:
-    from ..wrappers import Response
-
     return isinstance(tp, type) and issubclass(tp, Response)
 
 
@@ -281,8 +282,6 @@ def _query_for_model(model: Any) -> dict[str, Any]:
 
 
 def _render(op: _Operation, rv: Any) -> Any:
-    from ..wrappers import Response
-
     if isinstance(rv, Response) or op.return_adapter is None and not _is_model_instance(rv):
         return rv
     status: Any = op.status_code
@@ -451,8 +450,6 @@ class OpenAPI:
     def _serve_docs(self) -> Response:
         from html import escape
 
-        from ..helpers import url_for
-
         assert self.app is not None
         static = url_for("openapi_static", filename="x")[:-1]
         spec = url_for("openapi_spec") if self.spec_url else ""
@@ -468,9 +465,6 @@ class OpenAPI:
         return self.app.response_class(page, mimetype="text/html")
 
     def _serve_static(self, filename: str) -> Response:
-        from ..exceptions import NotFound
-        from ..helpers import send_from_directory
-
         if filename not in _STATIC_FILES:
             raise NotFound()
         if not os.path.isfile(os.path.join(STATIC_DIR, filename)):

@@ -23,8 +23,9 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ..ctx import request
 from ..exceptions import ServiceUnavailable
-from ..sessions import SecureCookieSession, SessionInterface, SessionMixin
+from ..sessions import SecureCookieSession, SessionInterface, SessionMixin, _TaggedJSON
 
 if TYPE_CHECKING:
     from ..app import Stein
@@ -111,8 +112,6 @@ class RedisSessionInterface(SessionInterface):
             return UnavailableSession(new=True)
         if raw is None:
             return self.session_class(new=True)  # expired or unknown: never adopt the id
-        from ..sessions import _TaggedJSON
-
         try:
             data = _TaggedJSON.loads(raw)
         except (ValueError, TypeError):
@@ -143,8 +142,6 @@ class RedisSessionInterface(SessionInterface):
                         response.delete_cookie(name, **cookie)
                 return
             if session.modified or session.old_sid:
-                from ..sessions import _TaggedJSON
-
                 pipe = self.client.pipeline()
                 if session.old_sid:
                     pipe.delete(self._key(session.old_sid))
@@ -166,8 +163,6 @@ class RedisSessionInterface(SessionInterface):
 
 
 def _request_cookies() -> Any:
-    from ..ctx import request
-
     return request.cookies
 
 

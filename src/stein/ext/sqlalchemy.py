@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..ctx import _cv_app
+from ..ctx import _cv_app, _cv_request
+from ..exceptions import NotFound
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -155,8 +156,6 @@ class Database:
 
     def get_or_404(self, model: Any, ident: Any, *, description: str | None = None) -> Any:
         """``session.get(model, ident)``, or a 404 when there is no such row."""
-        from ..exceptions import NotFound
-
         if not _ident_fits(model, ident):
             raise NotFound(description)
         try:
@@ -169,8 +168,6 @@ class Database:
 
     def first_or_404(self, statement: Any, *, description: str | None = None) -> Any:
         """The first row of a ``select()``, or a 404."""
-        from ..exceptions import NotFound
-
         value = self.session.execute(statement).scalars().first()
         if value is None:
             raise NotFound(description)
@@ -186,9 +183,6 @@ class Database:
         """
         from sqlalchemy import func
         from sqlalchemy import select as sa_select
-
-        from ..ctx import _cv_request
-        from ..exceptions import NotFound
 
         def arg(name: str, given: int | None, default: int) -> int:
             if given is not None:
@@ -290,7 +284,7 @@ class Pagination:
 def _db_commands(db: Database) -> Any:
     import click
 
-    from ..cli import AppGroup
+    from ..discovery import AppGroup  # deferred: imports click
 
     group = AppGroup("db", help="Create or drop the tables of the app's models.")
 
