@@ -229,7 +229,8 @@ def report(seconds: int, tl: Timeline, load_end: float, wrk_out: str, log: list[
     for s in bg.listeners:
         got = set(s.events)
         listeners.append({"name": s.name, "connects": s.connects, "received": len(s.events),
-                          "missed": len(want - got), "repeated": len(s.events) - len(got)})
+                          "missed": len(want - got), "repeated": len(s.events) - len(got),
+                          "same_row": len(s.rows) - len(set(s.rows))})
     missed = sum(x["missed"] for x in listeners)
     wrk = parse_wrk(wrk_out)
     by_event: dict[str, int] = {}
@@ -288,17 +289,22 @@ def report(seconds: int, tl: Timeline, load_end: float, wrk_out: str, log: list[
         f"| broadcasts published during the run (with the warm-up) | {len(expected)} |",
         f"| broadcasts missed, summed over the WebSocket clients | {missed} |",
         "",
-        "| client | connects | received | missed | repeated |",
-        "|---|---|---|---|---|",
+        "| client | connects | received | missed | repeated | same row twice |",
+        "|---|---|---|---|---|---|",
         *[f"| {x['name']} | {x['connects']} | {x['received']} | {x['missed']} | {x['repeated']} |"
-          for x in listeners],
+          f" {x['same_row']} |" for x in listeners],
         "<!-- --8<-- [end:counts] -->",
         "",
         "A client's connects beyond the first are reconnections (its node was killed or"
         " restarted); each time it sent `since=` with the last event it had and got the rest."
         " wrk counts a request that took longer than its `--timeout` (15 s) as a socket error"
         " (timeout) even when it is answered later; a read error is a connection HAProxy closed"
-        " after answering 502.",
+        " after answering 502. \"Same row twice\": a write whose node died after it published"
+        " but before it marked the row published is published again when it is replayed (at"
+        " least once); clients drop the repeat by the row id, as the chat page does.",
+        "",
+        f"Load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores, shared"
+        " with other work): the latencies say more about the machine than about the setup.",
         "",
     ]
     if unacked_keys:
