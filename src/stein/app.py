@@ -10,7 +10,9 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from functools import partial as _partial
+from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 from . import ctx as _ctx
 from .config import Config, ConfigAttribute
@@ -393,8 +395,6 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
 
     def async_to_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``func`` on this thread's reused event loop."""
-        from functools import wraps
-
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             return _run_coroutine(func(*args, **kwargs))
@@ -686,8 +686,6 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
         exc = request.routing_exception
         if isinstance(exc, RequestRedirect) and exc.new_url.startswith("/"):
             qs = request.environ.get("QUERY_STRING")
-            from urllib.parse import quote
-
             exc.new_url = request.script_root + quote(exc.new_url) + (f"?{qs}" if qs else "")
         if (isinstance(exc, RequestRedirect) and exc.code not in (307, 308) and self.debug
                 and request.method not in ("GET", "HEAD", "OPTIONS")):

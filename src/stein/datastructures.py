@@ -8,6 +8,8 @@ variants (:mod:`stein.structures`) and the parsed header values (:mod:`stein.hea
 
 from __future__ import annotations
 
+import copy
+import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from os import PathLike, fsdecode, fspath
 from typing import IO, Any
@@ -229,8 +231,6 @@ class MultiDict(TypeConversionDict):
 
     def deepcopy(self, memo: Any = None) -> MultiDict:
         """A copy whose values are deep copies too."""
-        import copy
-
         return self.__class__(copy.deepcopy(list(self.items(multi=True)), memo))
 
     __deepcopy__ = deepcopy
@@ -733,8 +733,6 @@ class FileStorage:
         content_length: int | None = None,
         headers: Headers | None = None,
     ) -> None:
-        import io
-
         self.stream: IO[bytes] = stream if stream is not None else io.BytesIO()
         if filename is None:
             # A file opened from disk carries its path; Werkzeug takes the name from it.

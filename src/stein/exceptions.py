@@ -7,6 +7,7 @@ status. The body is a small HTML page, or JSON when the client prefers JSON.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -118,8 +119,6 @@ class HTTPException(Exception):
         if environ is not None:
             accept = environ.get("HTTP_ACCEPT", "")
         if accept and _prefers_json(accept):
-            import json
-
             # Keep the error's own headers (Allow, WWW-Authenticate, Retry-After...).
             extra = [h for h in self.get_headers(environ) if h[0].lower() != "content-type"]
             rv = _responses.response_class(json.dumps(self.get_json()), self.code, extra,

@@ -12,6 +12,7 @@ never raises on malformed input (a bad header is ignored, as RFC 9110 asks).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -201,8 +202,6 @@ class LanguageAccept(Accept):
 
 
 def _codec_name(name: str) -> str:
-    import codecs
-
     try:
         return codecs.lookup(name).name
     except LookupError:

@@ -8,11 +8,13 @@ objects, and every name is importable from here as from Werkzeug.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import quote, quote_plus, unquote_to_bytes
 
 from ._accel import speedups
 from .authheaders import Authorization, WWWAuthenticate
@@ -209,8 +211,6 @@ def url_quote(s: str, safe: str = "/:") -> str:
 
 def url_encode(pairs: Iterable[tuple[str, Any]]) -> str:
     """``[("a", 1), ("b", "x y")]`` -> ``a=1&b=x+y``; ``None`` values are dropped."""
-    from urllib.parse import quote_plus
-
     return "&".join(
         f"{quote_plus(str(k))}={quote_plus(v if isinstance(v, str) else str(v))}"
         for k, v in pairs if v is not None
@@ -630,8 +630,6 @@ def dump_cookie(
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
         if expires is None:
-            import time
-
             expires = time.time() + int(max_age)
     if expires is not None:
         if not isinstance(expires, str):
@@ -688,8 +686,6 @@ def is_valid_host(host: str) -> bool:
         literal = host[1:host.index("]")]
         if literal[:1] in ("v", "V"):
             return _HOST_RE.fullmatch(host) is not None
-        import ipaddress
-
         try:
             ipaddress.IPv6Address(literal.replace("%25", "%", 1))
         except ValueError:

@@ -6,9 +6,12 @@ on the instance (a hello-world request touches none of them).
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from . import forms as _forms
 from ._accel import speedups
@@ -180,8 +183,6 @@ class Request:
     @cached_property
     def full_path(self) -> str:
         """Path and query string: ``/search?q=x`` (``?`` kept even when the query is empty)."""
-        from urllib.parse import quote
-
         return f"{quote(self.path)}?{self.environ.get('QUERY_STRING', '')}"
 
     @cached_property
@@ -231,15 +232,11 @@ class Request:
 
     @property
     def _quoted_root(self) -> str:
-        from urllib.parse import quote
-
         return quote(self.script_root)
 
     @cached_property
     def base_url(self) -> str:
         """The URL without the query string."""
-        from urllib.parse import quote
-
         return f"{self.scheme}://{self.host}{self._quoted_root}{quote(self.path)}"
 
     @cached_property
@@ -564,14 +561,10 @@ class Request:
         wsgi_input = env.get("wsgi.input")
         if wsgi_input is None or "_cached_data" in self.__dict__:
             # (Form parsing read the whole body straight from the input: nothing is left.)
-            import io
-
             return io.BytesIO()
         if cl is None:
             chunked = "chunked" in env.get("HTTP_TRANSFER_ENCODING", "").lower()
             if not (chunked or env.get("wsgi.input_terminated")):
-                import io
-
                 return io.BytesIO()
             return _forms.LimitedStream(wsgi_input, None, self.max_content_length)
         return _forms.LimitedStream(wsgi_input, cl, self.max_content_length)
@@ -703,8 +696,6 @@ class Request:
             if actx is not None:
                 rv = actx.app.json.loads(data)
             else:
-                import json
-
                 rv = json.loads(data)
         except (ValueError, RecursionError) as e:
             if silent:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -598,8 +600,6 @@ class Response:
                              samesite, partitioned)
         limit = self.max_cookie_size
         if limit and len(header) > limit:
-            import warnings
-
             warnings.warn(
                 f"The {key!r} cookie is {len(header)} bytes, over the {limit} bytes browsers"
                 " keep (MAX_COOKIE_SIZE): the cookie is too large and may be dropped.",
@@ -628,8 +628,6 @@ class Response:
         """Parse the body as JSON (``None`` when it is not JSON and not ``force``)."""
         if not (force or self.is_json):
             return None
-        import json
-
         try:
             return json.loads(self.get_data())
         except ValueError:
