@@ -23,7 +23,7 @@ MODULES = [
     "stein.sessions", "stein.inspection", "stein.sourceinfo", "stein.inspect_cli",
     "stein.newproject",
     "stein.datastructures", "stein.asgi", "stein.ext.auth", "stein.ext.csrf",
-    "stein.ext.openapi", "stein.ext.sqlalchemy", "stein.ext.redis_sessions",
+    "stein.ext.openapi", "stein.ext.sqlalchemy", "stein.ext.redis_sessions", "stein.ext.broadcast",
 ]
 
 # Classes whose public methods must each be documented.

@@ -5,4 +5,5 @@
 - :mod:`stein.ext.openapi` — typed views validated with pydantic, OpenAPI 3.1, ``/docs``.
 - :mod:`stein.ext.sqlalchemy` — SQLAlchemy 2 sessions scoped to the app context.
 - :mod:`stein.ext.redis_sessions` — server-side sessions in Redis.
+- :mod:`stein.ext.broadcast` — WebSocket broadcast channels across processes, on Redis.
 """
