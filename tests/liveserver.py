@@ -19,6 +19,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 
 
+def start_stein_cli(args: list[str], cwd: str, port: int,
+                    env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """``stein ARGS --port PORT`` in ``cwd``, output on a pipe, in its own session, with
+    no ``STEIN_*`` variable of the caller's environment (``env`` adds to it)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("STEIN_")}
+    return subprocess.Popen([os.path.join(BIN, "stein"), *args, "--port", str(port)],
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True, env={**clean, **(env or {})})
+
+
 def free_port() -> int:
     """A loopback port that was free a moment ago."""
     with socket.socket() as s:

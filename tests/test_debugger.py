@@ -14,13 +14,12 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from liveserver import BIN, free_port, stop, wait_until_up
+from liveserver import BIN, free_port, start_stein_cli, stop, wait_until_up
 from stein import Stein, serving
 from stein.debugger import PinGuard, TracebackStore
 from stein.debugpage import DEBUGGER_PATH, DebugMiddleware, client_allowed
@@ -54,14 +53,6 @@ def _frame_index(html: str, function: str) -> str:
     return m[1]
 
 
-def _start_cli(args: list[str], cwd: str, port: int,
-               env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("STEIN_")}
-    return subprocess.Popen([os.path.join(BIN, "stein"), *args, "--port", str(port)],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, env={**clean, **(env or {})})
-
-
 class _Output:
     """Collects a process's output in a thread (so the pipe never fills)."""
 
@@ -85,23 +76,6 @@ class _Output:
                 return m
             time.sleep(0.05)
         raise AssertionError(f"never saw {pattern!r} in:\n{self.text}")
-
-
-@pytest.fixture
-def start() -> Iterator[Callable[..., serving.DevServer]]:
-    servers: list[serving.DevServer] = []
-
-    def _start(app: Any, **kwargs: Any) -> serving.DevServer:
-        server = serving.DevServer("127.0.0.1", 0, app, **kwargs)
-        servers.append(server)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        return server
-
-    yield _start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _failing_app() -> Stein:
@@ -137,7 +111,7 @@ def _base(server: serving.DevServer) -> str:
 def test_stein_run_debug_pin_page_and_console() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _start_cli(["--app", "debug_app", "run", "--debug"], FIXTURE_DIR, port)
+    proc = start_stein_cli(["--app", "debug_app", "run", "--debug"], FIXTURE_DIR, port)
     out = _Output(proc)
     try:
         wait_until_up(base, proc)
@@ -209,7 +183,7 @@ def test_syntax_error_after_reload_shows_the_users_file_and_line(tmp_path: Any) 
     module.write_text(good)
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    proc = _start_cli(["run", "--debug"], str(tmp_path), port)
+    proc = start_stein_cli(["run", "--debug"], str(tmp_path), port)
     out = _Output(proc)
     try:
         wait_until_up(base.rstrip("/"), proc)
@@ -240,7 +214,7 @@ def test_syntax_error_after_reload_shows_the_users_file_and_line(tmp_path: Any) 
 def test_debug_off_is_a_plain_500_without_traceback() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _start_cli(["--app", "debug_app", "run", "--no-debug"], FIXTURE_DIR, port)
+    proc = start_stein_cli(["--app", "debug_app", "run", "--no-debug"], FIXTURE_DIR, port)
     out = _Output(proc)
     try:
         wait_until_up(base, proc)

@@ -14,16 +14,14 @@ import re
 import signal
 import socket
 import struct
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from liveserver import BIN, free_port, stop
-from stein import Stein, request, serving
+from liveserver import free_port, start_stein_cli, stop
+from stein import Stein, request
 from stein.debugpage import DebugMiddleware
 from stein.wsproto import WebSocketLimits, accept_key
 
@@ -166,30 +164,6 @@ def ws_app() -> Stein:
     return app
 
 
-@pytest.fixture
-def start() -> Iterator[Callable[..., serving.DevServer]]:
-    servers: list[serving.DevServer] = []
-
-    def _start(app: Any, **kwargs: Any) -> serving.DevServer:
-        server = serving.DevServer("127.0.0.1", 0, app, **kwargs)
-        servers.append(server)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        return server
-
-    yield _start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-def _start_cli(args: list[str], cwd: str, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEIN_")}
-    return subprocess.Popen([os.path.join(BIN, "stein"), *args, "--port", str(port)],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, env=env)
-
-
 def _connect_when_up(port: int, path: str = "/echo", timeout: float = 20.0) -> Client:
     deadline = time.monotonic() + timeout
     while True:
@@ -209,7 +183,7 @@ def _connect_when_up(port: int, path: str = "/echo", timeout: float = 20.0) -> C
 
 def test_stein_run_serves_websockets() -> None:
     port = free_port()
-    proc = _start_cli(["--app", "debug_app", "run", "--no-reload"], FIXTURE_DIR, port)
+    proc = start_stein_cli(["--app", "debug_app", "run", "--no-reload"], FIXTURE_DIR, port)
     try:
         ws = _connect_when_up(port)
         assert ws.header("Sec-WebSocket-Accept") == accept_key(ws.key)
@@ -237,7 +211,7 @@ def test_websocket_with_the_reloader(tmp_path: Any) -> None:
     module = tmp_path / "app.py"
     module.write_text(source.format("one:"))
     port = free_port()
-    proc = _start_cli(["run", "--reload"], str(tmp_path), port)
+    proc = start_stein_cli(["run", "--reload"], str(tmp_path), port)
     try:
         ws = _connect_when_up(port)
         ws.send_text("x")

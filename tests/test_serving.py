@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,24 +23,6 @@ from stein import Stein, http1, reloader, send_file, serving
 from stein.debugpage import DebugMiddleware, render_exception
 from stein.reloader import Watcher
 from stein.serving import DebugBindRefused, check_debug_bind, is_loopback
-
-
-@pytest.fixture
-def start() -> Iterator[Callable[..., serving.DevServer]]:
-    """Start a DevServer for a WSGI app on a free port, in a thread; always stopped."""
-    servers: list[serving.DevServer] = []
-
-    def _start(app: Any, **kwargs: Any) -> serving.DevServer:
-        server = serving.DevServer("127.0.0.1", 0, app, **kwargs)
-        servers.append(server)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        return server
-
-    yield _start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def raw(server: serving.DevServer, data: bytes, timeout: float = 5.0) -> bytes:
