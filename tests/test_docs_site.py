@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -21,11 +20,9 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
 
+from headless import CHROMIUM_ARGS, chromium_path
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-]
 
 
 def build_site(dest: Path) -> str:
@@ -75,11 +72,7 @@ def test_build_is_warning_free(site: tuple[Path, str]) -> None:
 
 
 def test_site_renders_and_links_resolve(server: str) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; `make test` installs it with `make chromium`")
-        pytest.skip("chromium not installed (make chromium installs it)")
+    chromium = chromium_path()
     from playwright.sync_api import sync_playwright
 
     statuses: dict[str, int] = {}
@@ -212,11 +205,7 @@ _READER_PAGES = {
 
 
 def test_what_a_reader_sees(server: str) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; `make test` installs it with `make chromium`")
-        pytest.skip("chromium not installed (make chromium installs it)")
+    chromium = chromium_path()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

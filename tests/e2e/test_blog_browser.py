@@ -7,31 +7,16 @@ Playwright's own browser downloads are not used. Under CI a missing browser fail
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from headless import chromium_context
 from liveserver import BIN, ROOT, Running, free_port, serve
 
 ARTIFACTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "artifacts")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-]
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "chromium is not installed (run `make chromium`, which apt-get installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +37,8 @@ def blog_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: it is in the dev extra")
-    profile = tempfile.mkdtemp(prefix="stein-chromium-")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-            timeout=60_000)
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
+    with chromium_context() as context:
+        yield context
 
 
 def test_register_login_post_logout(browser: Any, blog_server: Running) -> None:

@@ -10,8 +10,6 @@ only what any design must show.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +17,10 @@ from typing import Any
 
 import pytest
 
+from headless import chromium_context
 from liveserver import BIN, Running, free_port, serve
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-]
 
 SHOP = textwrap.dedent('''\
     from stein import Stein
@@ -44,16 +39,6 @@ SHOP = textwrap.dedent('''\
 ''')
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "chromium is not installed (run `make chromium`, which apt-get installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 @pytest.fixture(scope="module")
 def debug_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     folder = tmp_path_factory.mktemp("shop")
@@ -68,21 +53,8 @@ def debug_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: it is in the dev extra")
-    profile = tempfile.mkdtemp(prefix="stein-chromium-")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-            timeout=60_000)
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
+    with chromium_context() as context:
+        yield context
 
 
 _VISIBLE_TEXT_JS = """(needle) => {
