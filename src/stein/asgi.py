@@ -318,10 +318,7 @@ async def _handle_exception(app: Stein, ctx: RequestContext, e: Exception) -> Re
     signals = _signals
     if signals is not None and signals.got_request_exception.receivers:
         signals.got_request_exception.send(app, exception=e)
-    propagate = app.config["PROPAGATE_EXCEPTIONS"]
-    if propagate is None:
-        propagate = app.testing or app.debug
-    if propagate:
+    if app._propagates_exceptions():
         raise e
     app.log_exception((type(e), e, e.__traceback__))
     server_error: Any = InternalServerError(original_exception=e)
