@@ -527,3 +527,124 @@ def test_shared_serializer_across_threads() -> None:
         t.join(timeout=30)
     assert not any(t.is_alive() for t in threads)
     assert errors == []
+
+
+# -- what the config write counter keeps: every way of changing the config reaches it ------
+
+def _mutations() -> list[tuple[str, Any]]:
+    class Settings:
+        SESSION_COOKIE_NAME = "from-object"
+
+    return [
+        ("set", lambda c: c.__setitem__("SESSION_COOKIE_NAME", "sid")),
+        ("update", lambda c: c.update(SESSION_COOKIE_NAME="sid")),
+        ("ior", lambda c: c.__ior__({"SESSION_COOKIE_NAME": "sid"})),
+        ("from_mapping", lambda c: c.from_mapping(SESSION_COOKIE_NAME="sid")),
+        ("from_object", lambda c: c.from_object(Settings)),
+        ("pop+setdefault", lambda c: (c.pop("SESSION_COOKIE_NAME"),
+                                      c.setdefault("SESSION_COOKIE_NAME", "sid"))),
+        ("del+set", lambda c: (c.__delitem__("SESSION_COOKIE_NAME"),
+                               c.__setitem__("SESSION_COOKIE_NAME", "sid"))),
+    ]
+
+
+@pytest.mark.parametrize("how,change", _mutations(), ids=[m[0] for m in _mutations()])
+def test_config_write_counter_counts_every_change(how: str, change: Any) -> None:
+    app = Stein("writes")
+    before = app.config.writes
+    change(app.config)
+    assert app.config.writes > before
+    for mutate in (lambda c: c.popitem(), lambda c: c.clear()):
+        before = app.config.writes
+        mutate(app.config)
+        assert app.config.writes > before
+
+
+@pytest.mark.usefixtures("frozen_time")
+@pytest.mark.parametrize("how,change", _mutations(), ids=[m[0] for m in _mutations()])
+def test_each_way_of_changing_the_cookie_name_reaches_open_and_save(how: str,
+                                                                     change: Any) -> None:
+    """The fast interface (serializer, cookie name and max age kept between requests) and
+    the general one (every setting read on every request) answer the same before and
+    after the change."""
+    fast, general = _app(SecureCookieSessionInterface()), _app(_General())
+    clients = [fast.test_client(), general.test_client()]
+    for step in ("before", "change", "after"):
+        if step == "change":
+            for app in (fast, general):
+                change(app.config)
+            continue
+        answers = []
+        for c in clients:
+            set_rv = c.get("/set/" + step)
+            get_rv = c.get("/get")
+            answers.append((set_rv.headers.getlist("Set-Cookie"), get_rv.text))
+        assert answers[0] == answers[1], step
+    name = fast.config["SESSION_COOKIE_NAME"]
+    assert answers[0][0][0].startswith(name + "=") and name != "session"
+
+
+def test_key_rotation_through_each_route_is_picked_up() -> None:
+    app = _app(SecureCookieSessionInterface())
+    c = app.test_client()
+    c.get("/set/old-key")
+    # A new key alone: the cookie signed with the old one no longer reads.
+    app.secret_key = "a-completely-different-key-0123"
+    assert c.get("/get").text == "None"
+    # The old key back as a fallback, changed in place (no config write at all).
+    app.config["SECRET_KEY"] = "speed-test-secret-key"
+    c.get("/set/v1")
+    app.config["SECRET_KEY"] = "a-completely-different-key-0123"
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert c.get("/get").text == "None"
+    app.config["SECRET_KEY_FALLBACKS"].append("speed-test-secret-key")
+    assert c.get("/get").text == "v1"
+
+
+def test_secret_key_as_class_attribute_and_lifetime_as_property() -> None:
+    """Neither is covered by the write counter: both are read on every request."""
+    lifetimes = iter([timedelta(hours=1), timedelta(seconds=-1)])
+
+    class App(Stein):
+        secret_key = "class-attribute-secret-key-0123"  # type: ignore[assignment]
+
+        @property
+        def permanent_session_lifetime(self) -> timedelta:  # type: ignore[override]
+            return self.__dict__.get("_lifetime", timedelta(hours=1))
+
+    app = App("cls")
+    app.config["TESTING"] = True
+
+    @app.route("/perm/<v>")
+    def perm(v: str) -> str:
+        session.permanent = True
+        session["v"] = v
+        return "ok"
+
+    @app.route("/get")
+    def get() -> str:
+        return str(session.get("v"))
+
+    c = app.test_client()
+    c.get("/perm/p")
+    assert c.get("/get").text == "p"
+    assert next(lifetimes) == timedelta(hours=1)
+    app.__dict__["_lifetime"] = next(lifetimes)  # every cookie is now too old
+    assert c.get("/get").text == "None"
+
+
+def test_cookie_name_method_of_a_subclass_is_asked_every_request() -> None:
+    calls: list[str] = []
+
+    class Counting(SecureCookieSessionInterface):
+        def get_cookie_name(self, app: Stein) -> str:
+            calls.append("name")
+            return "counted"
+
+    app = _app(Counting())
+    c = app.test_client()
+    for n in range(1, 4):
+        assert c.get("/get").text == "None"
+        assert len(calls) == n  # open_session asked; nothing saved
+    assert c.get("/set/x").headers["Set-Cookie"].startswith("counted=")
+    assert c.get("/get").text == "x"

@@ -99,6 +99,11 @@ class Config(dict):  # type: ignore[type-arg]
     # The loader being run (the outermost one: from_envvar runs from_pyfile, which runs
     # from_object), whose source every write records; None for a plain write.
     _loading: ConfigSource | None = None
+    #: How many writes the config has seen; a cache of values derived from the config
+    #: (the session cookie's settings, the signing keys) is current while this is
+    #: unchanged, which costs one attribute read a request instead of comparing each
+    #: value. Every method that changes items adds one.
+    writes = 0
 
     def __init__(self, root_path: str | os.PathLike[str], defaults: dict[str, Any] | None = None) -> None:
         super().__init__(defaults or {})
@@ -108,6 +113,7 @@ class Config(dict):  # type: ignore[type-arg]
     # -- where values came from ----------------------------------------------------------
 
     def _record(self, keys: Iterable[str], how: str) -> None:
+        self.writes += 1
         source = self._loading or ConfigSource(how, None, *_caller())
         try:
             sources = self._sources
@@ -158,6 +164,25 @@ class Config(dict):  # type: ignore[type-arg]
             dict.__setitem__(self, key, default)
             self._record((key,), "setdefault")
         return dict.__getitem__(self, key)
+
+    def __delitem__(self, key: str) -> None:
+        dict.__delitem__(self, key)
+        self.writes += 1
+
+    def pop(self, key: str, *default: Any) -> Any:
+        """``dict.pop``, counted as a write."""
+        self.writes += 1
+        return dict.pop(self, key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        """``dict.popitem``, counted as a write."""
+        self.writes += 1
+        return dict.popitem(self)
+
+    def clear(self) -> None:
+        """``dict.clear``, counted as a write."""
+        self.writes += 1
+        dict.clear(self)
 
     def from_envvar(self, variable_name: str, silent: bool = False) -> bool:
         """Load the Python file named by an environment variable."""

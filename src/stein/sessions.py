@@ -19,12 +19,13 @@ import json
 import re
 import time
 import zlib
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 from uuid import UUID
 
 from . import json as _json_mod
+from .config import ConfigAttribute
 from .ctx import _cv_app
 from .datastructures import Headers
 from .http import _unquote_cookie, dump_cookie, http_date
@@ -275,6 +276,12 @@ class SecureCookieSessionInterface(SessionInterface):
         itsdangerous ``URLSafeTimedSerializer``.
         """
         config = app.config
+        # Fastest: the same config, unwritten since the last call, and the same
+        # serializer; a list of fallbacks could change in place, so it never gets here.
+        snap = self.__dict__.get("_snapshot")
+        if snap is not None and snap[0] is config and snap[1] == getattr(config, "writes", None) \
+                and snap[2] is self.serializer:
+            return snap[3]
         # ``app.secret_key`` reads SECRET_KEY, unless an app subclass set ``secret_key`` as
         # a class attribute (as Flask allows); the config is the fast first look.
         secret_key = config["SECRET_KEY"] or app.secret_key
@@ -322,18 +329,36 @@ class SecureCookieSessionInterface(SessionInterface):
                 cache.clear()
             cache[cache_key] = s
         self.__dict__["_last"] = (secret_key, fallbacks, s, serializer)
+        writes = getattr(config, "writes", None)
+        # Only a key read from the config itself: a class attribute ``secret_key`` on an
+        # app subclass is not covered by the write counter.
+        self.__dict__["_snapshot"] = None if writes is None or isinstance(fallbacks, list) \
+            or config["SECRET_KEY"] is not secret_key else (config, writes, serializer, s)
         return s
 
     def open_session(self, app: Stein, request: Request) -> SecureCookieSession | None:
         """The session from the signed cookie; empty when it is missing, tampered with,
         expired, oversize or unreadable. ``None`` without ``SECRET_KEY``."""
-        s = self.get_signing_serializer(app)
-        if s is None:
-            return None
-        val = _session_cookie_value(request, self.get_cookie_name(app))
+        config = app.config
+        snap = self.__dict__.get("_snapshot")
+        # The serializer, cookie name and max age as the last request found them, while
+        # the config is unwritten (see get_signing_serializer); else read them afresh.
+        if snap is not None and len(snap) == 6 and snap[0] is config and \
+                snap[1] == getattr(config, "writes", None) and snap[2] is self.serializer:
+            s, name, max_age = snap[3], snap[4], snap[5]
+        else:
+            s = self.get_signing_serializer(app)
+            if s is None:
+                return None
+            name = self.get_cookie_name(app)
+            max_age = int(app.permanent_session_lifetime.total_seconds())
+            snap = self.__dict__.get("_snapshot")
+            if snap is not None and snap[0] is config and snap[3] is s and \
+                    _stock_open(type(self), type(app)):
+                self.__dict__["_snapshot"] = (*snap[:4], name, max_age)
+        val = _session_cookie_value(request, name)
         if not val or len(val) > self.max_cookie_length:
             return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = s.loads(val, max_age=max_age)
         except Exception:
@@ -398,8 +423,9 @@ class SecureCookieSessionInterface(SessionInterface):
         """The ``Set-Cookie`` text around the value for the app's current cookie settings,
         or ``None`` when a subclass overrides how the settings are read.
 
-        Built on first use and kept on the app; the config values are compared on every
-        call (one dict lookup each), so a change between requests is picked up.
+        Built on first use and kept on the app with the config's write counter; when the
+        config was written since, the values are compared again, so a change between
+        requests is picked up.
         """
         cls = type(self)
         plain = _plain_interfaces.get(cls)
@@ -410,18 +436,45 @@ class SecureCookieSessionInterface(SessionInterface):
         if not plain:
             return None
         c = app.config
+        cached = app.__dict__.get("_session_cookie_template")
+        writes = getattr(c, "writes", None)
+        if cached is not None and cached[2] is c and cached[3] == writes and \
+                writes is not None:
+            return cached[1]  # type: ignore[no-any-return]
         key = (c["SESSION_COOKIE_NAME"], c["SESSION_COOKIE_DOMAIN"], c["SESSION_COOKIE_PATH"],
                c["APPLICATION_ROOT"], c["SESSION_COOKIE_HTTPONLY"], c["SESSION_COOKIE_SECURE"],
                c["SESSION_COOKIE_SAMESITE"], c["SESSION_COOKIE_PARTITIONED"])
-        cached = app.__dict__.get("_session_cookie_template")
         if cached is not None and cached[0] == key:
+            app.__dict__["_session_cookie_template"] = (key, cached[1], c, writes)
             return cached[1]  # type: ignore[no-any-return]
         t = _CookieTemplate(self.get_cookie_name(app), self.get_cookie_domain(app),
                             self.get_cookie_path(app), self.get_cookie_httponly(app),
                             self.get_cookie_secure(app), self.get_cookie_samesite(app),
                             self.get_cookie_partitioned(app))
-        app.__dict__["_session_cookie_template"] = (key, t)
+        app.__dict__["_session_cookie_template"] = (key, t, c, writes)
         return t
+
+
+def _stock_open(cls: type, app_cls: type) -> bool:
+    """Whether ``open_session`` may keep what it read with the config's write counter:
+    the interface reads the serializer and cookie name with the stock methods, and the
+    app's ``permanent_session_lifetime`` is a config attribute (it reads the config and
+    nothing else)."""
+    key = (cls, app_cls)
+    stock = _stock_opens.get(key)
+    if stock is None:
+        def owner_value(c: type, name: str) -> Any:
+            return next((k.__dict__[name] for k in c.__mro__ if name in k.__dict__), None)
+
+        stock = _stock_opens[key] = (
+            owner_value(cls, "get_signing_serializer")
+            is SecureCookieSessionInterface.get_signing_serializer
+            and owner_value(cls, "get_cookie_name") is SessionInterface.get_cookie_name
+            and isinstance(owner_value(app_cls, "permanent_session_lifetime"), ConfigAttribute))
+    return stock
+
+
+_stock_opens: dict[tuple[type, type], bool] = {}
 
 
 # What _cookie_template reads; a subclass overriding any of them takes the general path.
@@ -574,27 +627,32 @@ _PAD_INNER = bytes(x ^ 0x36 for x in range(256))
 _PAD_OUTER = bytes(x ^ 0x5C for x in range(256))
 
 
-class _HMAC:
-    """``hmac.digest(key, msg, digest)`` for one fixed key, with the key's padded inner
-    and outer blocks hashed once here (RFC 2104); a call copies two hash states instead of
-    setting up the key again, about half the time of ``hmac.digest``."""
+def _HMAC(key: bytes, digest: str) -> Callable[[bytes], bytes]:
+    """``hmac.digest(key, msg, digest)`` for one fixed key, as a function of ``msg``: the
+    key's padded inner and outer blocks are hashed once here (RFC 2104), and a call copies
+    two hash states instead of setting up the key again, about half the time of
+    ``hmac.digest``. A closure, not an object with ``__call__``: the interpreter calls a
+    Python function without the slot dispatch an instance call goes through.
 
-    __slots__ = ("_inner", "_outer")
+    >>> import hmac
+    >>> _HMAC(b"k", "sha256")(b"msg") == hmac.digest(b"k", b"msg", "sha256")
+    True
+    """
+    block = hashlib.new(digest).block_size
+    if len(key) > block:
+        key = hashlib.new(digest, key).digest()
+    key = key.ljust(block, b"\0")
+    inner_copy = hashlib.new(digest, key.translate(_PAD_INNER)).copy
+    outer_copy = hashlib.new(digest, key.translate(_PAD_OUTER)).copy
 
-    def __init__(self, key: bytes, digest: str) -> None:
-        block = hashlib.new(digest).block_size
-        if len(key) > block:
-            key = hashlib.new(digest, key).digest()
-        key = key.ljust(block, b"\0")
-        self._inner = hashlib.new(digest, key.translate(_PAD_INNER))
-        self._outer = hashlib.new(digest, key.translate(_PAD_OUTER))
-
-    def __call__(self, msg: bytes) -> bytes:
-        inner = self._inner.copy()
+    def mac(msg: bytes) -> bytes:
+        inner = inner_copy()
         inner.update(msg)
-        outer = self._outer.copy()
+        outer = outer_copy()
         outer.update(inner.digest())
         return outer.digest()
+
+    return mac
 
 
 class CookieSerializer:
