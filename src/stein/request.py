@@ -489,8 +489,7 @@ class Request:
         one of the limit properties gets its own answers."""
         cls = self.__class__
         d = self.__dict__
-        if ("_max_content_length" in d or "_max_form_memory_size" in d
-                or "_max_form_parts" in d or (cls is not Request and _overrides_limits(cls))):
+        if "_own_limits" in d or (cls is not Request and _overrides_limits(cls)):
             parts = d["_max_form_parts"] if "_max_form_parts" in d else self._form_limit("MAX_FORM_PARTS")
             return self.max_content_length, self.max_form_memory_size, parts
         actx = _cv_app.get(None)
@@ -518,6 +517,7 @@ class Request:
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self.__dict__["_max_content_length"] = value
+        self.__dict__["_own_limits"] = True  # _body_limits then reads each limit
 
     @property
     def max_form_memory_size(self) -> int | None:
@@ -528,6 +528,7 @@ class Request:
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:
         self.__dict__["_max_form_memory_size"] = value
+        self.__dict__["_own_limits"] = True  # _body_limits then reads each limit
 
     @property
     def max_form_parts(self) -> int | None:
@@ -538,6 +539,7 @@ class Request:
     @max_form_parts.setter
     def max_form_parts(self, value: int | None) -> None:
         self.__dict__["_max_form_parts"] = value
+        self.__dict__["_own_limits"] = True  # _body_limits then reads each limit
 
     def _check_length(self) -> int | None:
         cl = self.content_length
