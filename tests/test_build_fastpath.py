@@ -81,3 +81,85 @@ def test_not_plain() -> None:
     m.add(Custom("/c/<int:i>", endpoint="custom"))
     assert m._plain_build["custom"] is None
     assert m.build("custom", {"i": 1})[2] == "/custom"
+
+
+# -- helpers.url_for's shortcut against the app's url_for (the general path) ------------
+
+def _app() -> Any:
+    from stein import Blueprint, Stein
+
+    app = Stein("build_fast")
+
+    def view(**kw: Any) -> str:
+        return ""
+
+    for rule in _map().iter_rules():
+        if rule.endpoint != "static":
+            app.add_url_rule(rule.rule, rule.endpoint, view,
+                             defaults=rule.defaults, methods=rule.methods)
+    bp = Blueprint("bp", __name__, url_prefix="/bp")
+    bp.add_url_rule("/<int:id>", "item", lambda id: "")
+    app.register_blueprint(bp)
+    return app
+
+
+def _url_outcome(call: Any, endpoint: str, values: dict[str, Any], **opts: Any) -> Any:
+    try:
+        return call(endpoint, **opts, **values)
+    except Exception as e:  # the same error type and message from both
+        return (type(e).__name__, str(e))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["index", "static", "update", "two", "flt", "paged", "anyof",
+                        "post_only", "missing", "bp.item", ".item"]), VALUES,
+       st.sampled_from(["/", "/bp/3"]), st.sampled_from(["", "/mount"]))
+def test_url_for_shortcut_matches_app_url_for(endpoint: str, values: dict[str, Any],
+                                              path: str, script_root: str) -> None:
+    from stein import url_for
+
+    app = _app()
+    with app.test_request_context(path, base_url="http://example.test" + script_root):
+        url_for("index")  # the first call makes the request's URL adapter
+        assert _url_outcome(url_for, endpoint, values) == \
+            _url_outcome(app.url_for, endpoint, values)
+
+
+def test_url_for_shortcut_leaves_the_rest_to_the_app() -> None:
+    """Defaults functions, an overriding url_for, options and another current app all
+    take the app's path."""
+    from stein import Stein, url_for
+
+    app = _app()
+    with app.test_request_context("/"):
+        assert url_for("update", id=3) == "/3/update"
+        assert url_for("update", id=3, _anchor="x") == "/3/update#x"
+        assert url_for("update", id=3, _external=True) == "http://localhost/3/update"
+        app.url_default_functions[None].append(lambda endpoint, values: values.setdefault(
+            "id", 7) if endpoint == "update" else None)
+        assert url_for("update") == "/7/update"
+
+    class Custom(Stein):
+        def url_for(self, endpoint: str, /, **kw: Any) -> str:
+            return "custom:" + endpoint
+
+    other = Custom("custom")
+    other.add_url_rule("/", "index", lambda: "")
+    with other.test_request_context("/"):
+        other.url_for("index")
+        assert url_for("index") == "custom:index"
+    with app.test_request_context("/"), other.app_context():
+        url_for("index")
+        assert url_for("index") == "custom:index"  # current_app decides, as in Flask
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=12))
+def test_converters_skip_quote_only_when_quote_changes_nothing(text: str) -> None:
+    from urllib.parse import quote
+
+    from stein.converters import _SEGMENT_SAFE, BaseConverter, PathConverter
+
+    m = Map()
+    assert BaseConverter(m).to_url(text) == quote(text, safe=_SEGMENT_SAFE)
+    assert PathConverter(m).to_url(text) == quote(text, safe=_SEGMENT_SAFE + "/")

@@ -29,6 +29,11 @@ class ValidationError(ValueError):
 
 
 _SEGMENT_SAFE = "!$&'()*+,:;=@"
+# Text that quote(text, safe=...) returns unchanged: the characters it never escapes
+# (ASCII letters, digits, "_.-~") and the safe ones. Checked first, because quote itself
+# costs several times more than the match (twin: tests/test_build_fastpath.py).
+_unquoted_segment = re.compile(r"[A-Za-z0-9_.\-~!$&'()*+,:;=@]*").fullmatch
+_unquoted_path = re.compile(r"[A-Za-z0-9_.\-~!$&'()*+,:;=@/]*").fullmatch
 
 
 class BaseConverter:
@@ -48,7 +53,8 @@ class BaseConverter:
         return value
 
     def to_url(self, value: Any) -> str:
-        return quote(str(value), safe=_SEGMENT_SAFE)
+        value = str(value)
+        return value if _unquoted_segment(value) else quote(value, safe=_SEGMENT_SAFE)
 
 
 class UnicodeConverter(BaseConverter):
@@ -83,7 +89,8 @@ class PathConverter(BaseConverter):
     part_isolating = False
 
     def to_url(self, value: Any) -> str:
-        return quote(str(value), safe=_SEGMENT_SAFE + "/")
+        value = str(value)
+        return value if _unquoted_path(value) else quote(value, safe=_SEGMENT_SAFE + "/")
 
 
 class NumberConverter(BaseConverter):

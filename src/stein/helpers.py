@@ -21,7 +21,9 @@ from .ctx import _cv_app, _cv_request, current_app, session
 from .ctx import stream_with_context as stream_with_context
 from .exceptions import abort as abort
 from .response import redirect_response
+from .routing import ValidationError
 from .scaffold import get_root_path as get_root_path
+from .urls import URLBuildingMixin
 
 if TYPE_CHECKING:
     from .wrappers import Response
@@ -87,8 +89,32 @@ def url_for(endpoint: str, /, *, _anchor: str | None = None, _method: str | None
     ...     url_for("user", id=3, tab="posts")
     '/users/3?tab=posts'
     """
+    if _anchor is None and _method is None and _scheme is None and _external is None:
+        # The usual call in a template or view, answered here without the app's url_for
+        # (twin: tests/test_build_fastpath.py): in a request whose URL adapter exists, no
+        # subdomain, no url_defaults functions, the endpoint's one plain rule given exactly
+        # its variables. It is the path app.url_for would return; anything else goes there.
+        actx = _cv_app.get(None)
+        req_ctx = _cv_request.get(None)
+        if actx is not None and req_ctx is not None:
+            app = actx.app
+            adapter = req_ctx.url_adapter
+            if adapter is not None and app.__class__.url_for is _STOCK_URL_FOR and \
+                    not adapter.subdomain and endpoint[:1] != "." and \
+                    not any(app.url_default_functions.values()):
+                plain = adapter.map._plain_build.get(endpoint)
+                if plain is not None and values.keys() == plain.variables:
+                    try:
+                        path = plain.path(values)
+                    except (ValidationError, ValueError, TypeError):
+                        path = None  # app.url_for raises the BuildError or asks the handlers
+                    if path is not None:
+                        return adapter.script_name + path  # type: ignore[no-any-return]
     return current_app.url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
                                _external=_external, **values)
+
+
+_STOCK_URL_FOR = URLBuildingMixin.url_for
 
 
 def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:

@@ -110,9 +110,58 @@ class _Part:
         self.static, self.name, self.conv = static, name, conv
 
 
-def _plain_builder(order: list[Rule]) -> Rule | None:
-    """The rule :meth:`Map.build` may build without choosing: an endpoint's only rule,
-    without defaults or a domain part, of a class that keeps ``Rule``'s build methods."""
+class _PlainBuild:
+    """How :meth:`Map.build` builds an endpoint's one plain rule (see
+    :func:`_plain_builder`) without choosing among rules: ``path(values)`` is the path for
+    exactly ``variables``, or ``None`` when one of them is ``None`` (the general path then
+    decides). A converter's error propagates for the caller to turn into ``BuildError``."""
+
+    __slots__ = ("rule", "variables", "path")
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.variables = rule._variables
+        self.path = _path_builder(rule._parts)
+
+
+def _path_builder(parts: list[_Part]) -> Callable[[dict[str, Any]], str | None]:
+    # Made once per rule, so a build joins precomputed pieces: a rule without variables
+    # is one constant, one with a single variable two concatenations.
+    if all(p.static is not None for p in parts):
+        const = "".join(p.static for p in parts)  # type: ignore[misc]
+        return lambda values: const
+    names = [i for i, p in enumerate(parts) if p.static is None]
+    if len(names) == 1:
+        i = names[0]
+        head = "".join(p.static for p in parts[:i])  # type: ignore[misc]
+        tail = "".join(p.static for p in parts[i + 1:])  # type: ignore[misc]
+        name, to_url = parts[i].name, parts[i].conv.to_url  # type: ignore[union-attr]
+
+        def one(values: dict[str, Any]) -> str | None:
+            v = values[name]
+            return None if v is None else head + to_url(v) + tail
+
+        return one
+    plan = [(p.static, p.name, None if p.conv is None else p.conv.to_url) for p in parts]
+
+    def many(values: dict[str, Any]) -> str | None:
+        out = []
+        for static, name, to_url in plan:
+            if static is not None:
+                out.append(static)
+                continue
+            v = values[name]
+            if v is None:
+                return None
+            out.append(to_url(v))  # type: ignore[misc]
+        return "".join(out)
+
+    return many
+
+
+def _plain_builder(order: list[Rule]) -> _PlainBuild | None:
+    """How to build an endpoint without choosing, when it has one rule, without defaults
+    or a domain part, of a class that keeps ``Rule``'s build methods."""
     if len(order) != 1:
         return None
     rule = order[0]
@@ -122,7 +171,7 @@ def _plain_builder(order: list[Rule]) -> Rule | None:
     if cls.build is not Rule.build or cls.suitable_for is not Rule.suitable_for \
             or cls._build_parts is not Rule._build_parts:
         return None
-    return rule
+    return _PlainBuild(rule)
 
 
 def _parse_template(template: str, map: Map, rule: str) -> list[_Part]:
@@ -581,7 +630,7 @@ class Map:
         self._by_endpoint: dict[str, list[Rule]] = {}
         self._build_order: dict[str, list[Rule]] = {}
         # endpoint -> its one plain rule (see _plain_builder), for build's fast path.
-        self._plain_build: dict[str, Rule | None] = {}
+        self._plain_build: dict[str, _PlainBuild | None] = {}
         self._trees: dict[str, _Tree] = {}
         self._dyn_domains: list[tuple[Callable[[str], Any], tuple[tuple[str, BaseConverter], ...], _Tree]] = []
         # Fast path: a map whose rules carry no host/subdomain matches on path alone.
@@ -777,21 +826,13 @@ class Map:
         # defaults, no domain, no method asked, exactly its variables given, none None: the
         # general path below would pick that rule and append no query string.
         plain = self._plain_build.get(endpoint)
-        if plain is not None and method is None and values.keys() == plain._variables:
-            out = []
-            for p in plain._parts:
-                if p.static is not None:
-                    out.append(p.static)
-                    continue
-                v = values[p.name]  # type: ignore[index]
-                if v is None:
-                    break
-                try:
-                    out.append(p.conv.to_url(v))  # type: ignore[union-attr]
-                except (ValidationError, ValueError, TypeError) as e:
-                    raise BuildError(endpoint, values, method, str(e)) from None
-            else:
-                return plain, "", "".join(out)
+        if plain is not None and method is None and values.keys() == plain.variables:
+            try:
+                path = plain.path(values)
+            except (ValidationError, ValueError, TypeError) as e:
+                raise BuildError(endpoint, values, method, str(e)) from None
+            if path is not None:
+                return plain.rule, "", path
         rules = self._by_endpoint.get(endpoint)
         if not rules:
             raise BuildError(endpoint, values, method, "The endpoint does not exist.")
