@@ -237,3 +237,45 @@ def test_inlined_matching_agrees_with_match_request() -> None:
                         rv = app.full_dispatch_request()
                     assert (status, body) == (rv.status, rv.get_data()), (
                         subdomain_matching, server_name, host, path)
+
+
+@settings(max_examples=100, deadline=None)
+@given(kind=st.sampled_from(["text", "bytes", "redirect", "jsonify", "stream", "status", "empty"]),
+       method=st.sampled_from(["GET", "HEAD", "POST"]),
+       cookie=st.booleans(), hooked=st.booleans())
+def test_a_returned_response_object_matches_the_full_path(kind: str, method: str,
+                                                          cookie: bool, hooked: bool) -> None:
+    """A view's own Response goes out as finalize_request would send it, hooks or not."""
+    from stein import Response, jsonify, redirect
+
+    def make() -> Any:
+        if kind == "text":
+            return Response("plain", mimetype="text/plain")
+        if kind == "bytes":
+            return Response(b"\x00\x01", headers={"X-A": "1"})
+        if kind == "redirect":
+            return redirect("/elsewhere")
+        if kind == "jsonify":
+            return jsonify(a=1)
+        if kind == "stream":
+            return Response(iter([b"a", b"b"]))
+        if kind == "status":
+            return Response("gone", status=410)
+        return Response(status=204)
+
+    def setup(app: Stein) -> None:
+        @app.route("/r", methods=["GET", "POST"])
+        def view() -> Any:
+            return make()
+
+        if hooked:
+            @app.after_request
+            def stamp(response: Any) -> Any:
+                response.headers["X-Hooked"] = "yes"
+                return response
+
+    fast, full = _pair(setup)
+    headers = {"Cookie": "session=x; other=1"} if cookie else None
+    got, want = _call(fast, "/r", method, headers=headers), _call(full, "/r", method, headers=headers)
+    assert got == want
+    assert ("X-Hooked", "yes") in got[1] if hooked else ("X-Hooked", "yes") not in got[1]

@@ -619,6 +619,13 @@ class Stein(ViewResultMixin, ErrorHandlingMixin, RequestMatchingMixin, Templatin
             start_response("200 OK", [ctype, ("Content-Length", str(len(data)))])
             ctx._body = [data]
             return None
+        if isinstance(rv, Response) and not self.after_request_funcs and \
+                ctx._session is None and not ctx._after_request_functions and \
+                "HTTP_COOKIE" not in environ:
+            # A response object that no hook or session save would touch: finalize_request
+            # would hand it back unchanged (make_response returns it, process_response has
+            # nothing to run, and no signal can have receivers here).
+            return rv
         return self.finalize_request(rv)
 
     def _send_failure(self, e: Exception, environ: dict[str, Any],
