@@ -138,7 +138,7 @@ def _path_builder(parts: list[_Part]) -> Callable[[dict[str, Any]], str | None]:
         name, to_url = parts[i].name, parts[i].conv.to_url  # type: ignore[union-attr]
 
         def one(values: dict[str, Any]) -> str | None:
-            v = values[name]
+            v = values[name]  # type: ignore[index]
             return None if v is None else head + to_url(v) + tail
 
         return one
@@ -150,7 +150,7 @@ def _path_builder(parts: list[_Part]) -> Callable[[dict[str, Any]], str | None]:
             if static is not None:
                 out.append(static)
                 continue
-            v = values[name]
+            v = values[name]  # type: ignore[index]
             if v is None:
                 return None
             out.append(to_url(v))  # type: ignore[misc]
