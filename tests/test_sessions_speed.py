@@ -327,9 +327,12 @@ class _General(SecureCookieSessionInterface):
         return super().get_cookie_name(app)
 
 
-def _app(interface: SecureCookieSessionInterface) -> Stein:
-    app = Stein("speed")
-    app.config.update(TESTING=True, SECRET_KEY="speed-test-secret-key")
+def _app(interface: SecureCookieSessionInterface, app_class: type[Stein] = Stein,
+         secret_key: str | None = "speed-test-secret-key") -> Stein:
+    app = app_class("speed")
+    app.config["TESTING"] = True
+    if secret_key is not None:
+        app.config["SECRET_KEY"] = secret_key
     app.session_interface = interface
 
     @app.route("/set/<v>")
@@ -601,35 +604,29 @@ def test_key_rotation_through_each_route_is_picked_up() -> None:
     assert c.get("/get").text == "v1"
 
 
-def test_secret_key_as_class_attribute_and_lifetime_as_property() -> None:
-    """Neither is covered by the write counter: both are read on every request."""
-    lifetimes = iter([timedelta(hours=1), timedelta(seconds=-1)])
+def test_secret_key_and_lifetime_as_properties_are_read_every_request() -> None:
+    """An app subclass may compute ``secret_key`` and ``permanent_session_lifetime`` in
+    properties, which the config's write counter cannot see: both are read afresh."""
 
     class App(Stein):
-        secret_key = "class-attribute-secret-key-0123"  # type: ignore[assignment]
+        @property
+        def secret_key(self) -> str:  # type: ignore[override]
+            return self.__dict__.get("_key", "property-secret-key-0123456789")
 
         @property
         def permanent_session_lifetime(self) -> timedelta:  # type: ignore[override]
             return self.__dict__.get("_lifetime", timedelta(hours=1))
 
-    app = App("cls")
-    app.config["TESTING"] = True
-
-    @app.route("/perm/<v>")
-    def perm(v: str) -> str:
-        session.permanent = True
-        session["v"] = v
-        return "ok"
-
-    @app.route("/get")
-    def get() -> str:
-        return str(session.get("v"))
-
+    app = _app(SecureCookieSessionInterface(), App, secret_key=None)
     c = app.test_client()
     c.get("/perm/p")
     assert c.get("/get").text == "p"
-    assert next(lifetimes) == timedelta(hours=1)
-    app.__dict__["_lifetime"] = next(lifetimes)  # every cookie is now too old
+    app.__dict__["_lifetime"] = timedelta(seconds=-1)  # every cookie is now too old
+    assert c.get("/get").text == "None"
+    del app.__dict__["_lifetime"]
+    c.get("/perm/q")
+    assert c.get("/get").text == "q"
+    app.__dict__["_key"] = "another-property-secret-key-0123"  # the old signature fails
     assert c.get("/get").text == "None"
 
 
