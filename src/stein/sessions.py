@@ -330,8 +330,8 @@ class SecureCookieSessionInterface(SessionInterface):
             cache[cache_key] = s
         self.__dict__["_last"] = (secret_key, fallbacks, s, serializer)
         writes = getattr(config, "writes", None)
-        # Only a key read from the config itself: a class attribute ``secret_key`` on an
-        # app subclass is not covered by the write counter.
+        # Only a key read from the config itself: a ``secret_key`` property on an app
+        # subclass is not covered by the write counter.
         self.__dict__["_snapshot"] = None if writes is None or isinstance(fallbacks, list) \
             or config["SECRET_KEY"] is not secret_key else (config, writes, serializer, s)
         return s
