@@ -158,6 +158,36 @@ def test_context_processors(app: Stein) -> None:
         assert render_template_string("{{ title }}", title="explicit") == "explicit"
 
 
+def test_g_and_request_are_the_objects_themselves(app: Stein) -> None:
+    from stein import request
+    from stein.ctx import _cv_app
+
+    seen: dict[str, object] = {}
+
+    def probe(name: str, value: object) -> str:
+        seen[name] = value
+        return ""
+
+    app.jinja_env.globals["probe"] = probe
+    with app.test_request_context("/p?q=1"):
+        # no g yet: a template that does not use it creates none
+        assert render_template_string("{{ request.args.q }}") == "1"
+        assert _cv_app.get()._g is None
+        g.user = "ann"
+        render_template_string("{{ probe('g', g) }}{{ probe('request', request) }}{{ g.user }}")
+        assert seen["g"] is _cv_app.get()._g
+        assert seen["request"] is request._get_current_object()  # type: ignore[attr-defined]
+        # an explicit value and a context processor's value still win over the default
+        assert render_template_string("{{ g }}", g="explicit") == "explicit"
+
+        @app.context_processor
+        def inject():  # type: ignore[no-untyped-def]
+            return {"g": "from processor", "request": "req"}
+
+        assert render_template_string("{{ g }} {{ request }}") == "from processor req"
+        assert render_template_string("{{ g }}", g="explicit") == "explicit"
+
+
 def test_async_context_processor(app: Stein) -> None:
     @app.context_processor
     async def inject():  # type: ignore[no-untyped-def]

@@ -137,6 +137,19 @@ def _context(app: Stein, context: dict[str, Any]) -> dict[str, Any]:
     # Context processors run only when some are registered (the common fast path: none).
     if app.template_context_processors:
         app.update_template_context(context)
+    # ``g`` and ``request`` as the objects themselves, as Flask's default context processor
+    # passes them: each ``g.user`` in a loop would otherwise be resolved through the proxy.
+    # Only objects that exist already (a template that never uses ``g`` creates none), and
+    # never over a name the caller or a context processor set. ``session`` stays a proxy,
+    # so a template that does not touch it does not load it.
+    actx = _cv_app.get(None)
+    if actx is not None:
+        real_g = actx._g
+        if real_g is not None and "g" not in context:
+            context["g"] = real_g
+        rctx = _cv_request.get(None)
+        if rctx is not None and "request" not in context:
+            context["request"] = rctx.request
     return context
 
 
