@@ -3,7 +3,7 @@ ratios at the right), the RSS per worker, the blog's pages, and every failure by
 
 from __future__ import annotations
 
-from .runner import PEER, SERVER_NOTES, SERVERS, WORKERS, Cell, ServerRun
+from .runner import CONTROL, PEER, SERVER_NOTES, SERVERS, WORKERS, Cell, ServerRun
 
 
 def _fmt(c: Cell | None) -> str:
@@ -47,9 +47,20 @@ def server_table(run: ServerRun, tests: list[str], connections: list[int]) -> st
     return "\n".join(lines)
 
 
+def _ratios(run: ServerRun, peer: str, test: str, connections: list[int]) -> list[float]:
+    return [s.rps / p.rps for c in connections
+            if (s := run.cells.get(("stein", test, c))) and s.rps
+            and (p := run.cells.get((peer, test, c))) and p.rps]
+
+
 def summary(runs: list[ServerRun], tests: list[str], connections: list[int]) -> str:
-    """The target ratios per test type and server: the worst over the connection counts."""
+    """The target ratios per test type and server: the worst over the connection counts;
+    under them, per server, the lowest and highest ratio of Stein to a second copy of
+    itself (the control), the spread the run's noise alone produces."""
     lines = ["### Targets (worst ratio over the connection counts)", "",
+             f"The `stein/{CONTROL}` rows compare Stein with a second server running the "
+             "same app: the lowest and highest ratio over the connection counts. A peer "
+             "ratio inside that range is a tie this run cannot tell apart.", "",
              "| server | peer | " + " | ".join(tests) + " |", "|" + "---|" * (len(tests) + 2)]
     for run in runs:
         for peer in dict.fromkeys([PEER[SERVERS[run.server]], "flask"]):
@@ -57,10 +68,14 @@ def summary(runs: list[ServerRun], tests: list[str], connections: list[int]) -> 
                 continue
             row = [run.server, f"stein/{peer}"]
             for t in tests:
-                ratios = [s.rps / p.rps for c in connections
-                          if (s := run.cells.get(("stein", t, c))) and s.rps
-                          and (p := run.cells.get((peer, t, c))) and p.rps]
+                ratios = _ratios(run, peer, t, connections)
                 row.append(f"{min(ratios):.2f}" if ratios else "-")
+            lines.append("| " + " | ".join(row) + " |")
+        if CONTROL in run.frameworks:
+            row = [run.server, f"stein/{CONTROL} (control)"]
+            for t in tests:
+                ratios = _ratios(run, CONTROL, t, connections)
+                row.append(f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "-")
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 

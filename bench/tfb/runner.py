@@ -27,12 +27,16 @@ WORKERS = os.cpu_count() or 1
 TESTS = list(PATHS)
 SERVERS = {"granian": "wsgi", "gunicorn": "wsgi", "granian-asgi": "asgi", "uvicorn": "asgi"}
 # Frameworks per interface; the first is Stein, the second the peer of the target ratio.
-FRAMEWORKS = {"wsgi": ["stein", "falcon", "flask"],
-              "asgi": ["stein", "starlette", "fastapi"]}
+# The last is a control: a second server running Stein's same app, its turn after the
+# peers'. Two copies of one app differ only by the noise of the run, so their ratio is
+# how far a ratio can move before it means anything.
+CONTROL = "stein-again"
+FRAMEWORKS = {"wsgi": ["stein", "falcon", "flask", CONTROL],
+              "asgi": ["stein", "starlette", "fastapi", CONTROL]}
 PEER = {"wsgi": "falcon", "asgi": "starlette"}
 MODULES = {"stein": "apps_stein", "flask": "apps_flask", "falcon": "apps_falcon",
            "starlette": "apps_starlette", "fastapi": "apps_fastapi",
-           "stein-sa": "apps_stein_sa"}
+           "stein-sa": "apps_stein_sa", CONTROL: "apps_stein"}
 SERVER_NOTES = {
     "granian": f"granian --interface wsgi --workers {WORKERS}",
     "gunicorn": f"gunicorn --worker-class sync --workers {WORKERS}",
