@@ -10,18 +10,30 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.tfb.report import summary  # noqa: E402
-from bench.tfb.runner import CONTROL, FRAMEWORKS, MODULES, Cell, ServerRun  # noqa: E402
+from bench.tfb.runner import (  # noqa: E402
+    BARE,
+    CONTROL,
+    FRAMEWORKS,
+    MODULES,
+    TESTS_OF,
+    Cell,
+    ServerRun,
+    _tests_of,
+)
 
 
 def test_control_is_a_second_copy_of_steins_app() -> None:
     for fws in FRAMEWORKS.values():
-        assert fws[0] == "stein" and fws[-1] == CONTROL
+        assert fws[0] == "stein" and fws[-2:] == [CONTROL, BARE]
     assert MODULES[CONTROL] == MODULES["stein"]
+    assert _tests_of(BARE, ["json", "db", "plaintext"]) == ["json", "plaintext"]
+    assert _tests_of("stein", ["json", "db"]) == ["json", "db"] and "stein" not in TESTS_OF
 
 
 def test_summary_worst_peer_ratio_and_control_range() -> None:
-    run = ServerRun("granian", ["stein", "falcon", "flask", CONTROL])
-    rps = {"stein": (100, 200), "falcon": (125, 100), "flask": (10, 20), CONTROL: (80, 250)}
+    run = ServerRun("granian", ["stein", "falcon", "flask", CONTROL, BARE])
+    rps = {"stein": (100, 200), "falcon": (125, 100), "flask": (10, 20), CONTROL: (80, 250),
+           BARE: (300, 300)}
     for fw, (c16, c64) in rps.items():
         run.cells[(fw, "json", 16)] = Cell(c16, 1.0, 2.0)
         run.cells[(fw, "json", 64)] = Cell(c64, 1.0, 2.0)
@@ -30,6 +42,7 @@ def test_summary_worst_peer_ratio_and_control_range() -> None:
     assert rows["stein/falcon"].endswith("| 0.80 |")  # min(100/125, 200/100)
     assert rows["stein/flask"].endswith("| 10.00 |")
     assert rows[f"stein/{CONTROL} (control)"].endswith("| 0.80–1.25 |")  # 200/250, 100/80
+    assert rows[f"{BARE}/flask (ceiling)"].endswith("| 15.00 |")  # min(300/10, 300/20)
 
 
 def test_summary_without_the_control_has_no_control_row() -> None:
@@ -37,4 +50,5 @@ def test_summary_without_the_control_has_no_control_row() -> None:
     run.cells[("stein", "db", 16)] = Cell(50, 1.0, 2.0)
     run.cells[("starlette", "db", 16)] = Cell(40, 1.0, 2.0)
     text = summary([run], ["db"], [16])
-    assert "| uvicorn | stein/starlette | 1.25 |" in text and "(control) |" not in text
+    assert "| uvicorn | stein/starlette | 1.25 |" in text
+    assert "(control) |" not in text and "(ceiling) |" not in text

@@ -3,7 +3,7 @@ ratios at the right), the RSS per worker, the blog's pages, and every failure by
 
 from __future__ import annotations
 
-from .runner import CONTROL, PEER, SERVER_NOTES, SERVERS, WORKERS, Cell, ServerRun
+from .runner import BARE, CONTROL, PEER, SERVER_NOTES, SERVERS, WORKERS, Cell, ServerRun
 
 
 def _fmt(c: Cell | None) -> str:
@@ -47,20 +47,24 @@ def server_table(run: ServerRun, tests: list[str], connections: list[int]) -> st
     return "\n".join(lines)
 
 
-def _ratios(run: ServerRun, peer: str, test: str, connections: list[int]) -> list[float]:
+def _ratios(run: ServerRun, peer: str, test: str, connections: list[int],
+            over: str = "stein") -> list[float]:
     return [s.rps / p.rps for c in connections
-            if (s := run.cells.get(("stein", test, c))) and s.rps
+            if (s := run.cells.get((over, test, c))) and s.rps
             and (p := run.cells.get((peer, test, c))) and p.rps]
 
 
 def summary(runs: list[ServerRun], tests: list[str], connections: list[int]) -> str:
     """The target ratios per test type and server: the worst over the connection counts;
     under them, per server, the lowest and highest ratio of Stein to a second copy of
-    itself (the control), the spread the run's noise alone produces."""
+    itself (the control), the spread the run's noise alone produces; and the same worst
+    ratio for the bare callable over Flask, the most any framework could reach there."""
     lines = ["### Targets (worst ratio over the connection counts)", "",
              f"The `stein/{CONTROL}` rows compare Stein with a second server running the "
              "same app: the lowest and highest ratio over the connection counts. A peer "
-             "ratio inside that range is a tie this run cannot tell apart.", "",
+             "ratio inside that range is a tie this run cannot tell apart. The "
+             f"`{BARE}/flask` rows are the server's ceiling for `stein/flask`: a bare "
+             "callable with no framework, over Flask.", "",
              "| server | peer | " + " | ".join(tests) + " |", "|" + "---|" * (len(tests) + 2)]
     for run in runs:
         for peer in dict.fromkeys([PEER[SERVERS[run.server]], "flask"]):
@@ -76,6 +80,12 @@ def summary(runs: list[ServerRun], tests: list[str], connections: list[int]) -> 
             for t in tests:
                 ratios = _ratios(run, CONTROL, t, connections)
                 row.append(f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "-")
+            lines.append("| " + " | ".join(row) + " |")
+        if BARE in run.frameworks and "flask" in run.frameworks:
+            row = [run.server, f"{BARE}/flask (ceiling)"]
+            for t in tests:
+                ratios = _ratios(run, "flask", t, connections, over=BARE)
+                row.append(f"{min(ratios):.2f}" if ratios else "-")
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 

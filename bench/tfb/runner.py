@@ -31,12 +31,16 @@ SERVERS = {"granian": "wsgi", "gunicorn": "wsgi", "granian-asgi": "asgi", "uvico
 # peers'. Two copies of one app differ only by the noise of the run, so their ratio is
 # how far a ratio can move before it means anything.
 CONTROL = "stein-again"
-FRAMEWORKS = {"wsgi": ["stein", "falcon", "flask", CONTROL],
-              "asgi": ["stein", "starlette", "fastapi", CONTROL]}
+# And the server's ceiling: a bare callable with no framework (json and plaintext only).
+BARE = "bare"
+FRAMEWORKS = {"wsgi": ["stein", "falcon", "flask", CONTROL, BARE],
+              "asgi": ["stein", "starlette", "fastapi", CONTROL, BARE]}
+# The test types a framework answers, when not all of them.
+TESTS_OF = {BARE: ("json", "plaintext")}
 PEER = {"wsgi": "falcon", "asgi": "starlette"}
 MODULES = {"stein": "apps_stein", "flask": "apps_flask", "falcon": "apps_falcon",
            "starlette": "apps_starlette", "fastapi": "apps_fastapi",
-           "stein-sa": "apps_stein_sa", CONTROL: "apps_stein"}
+           "stein-sa": "apps_stein_sa", CONTROL: "apps_stein", BARE: "apps_bare"}
 SERVER_NOTES = {
     "granian": f"granian --interface wsgi --workers {WORKERS}",
     "gunicorn": f"gunicorn --worker-class sync --workers {WORKERS}",
@@ -173,6 +177,11 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> st
     return f"not up after {timeout:.0f} s ({last})"
 
 
+def _tests_of(framework: str, tests: list[str]) -> list[str]:
+    only = TESTS_OF.get(framework)
+    return tests if only is None else [t for t in tests if t in only]
+
+
 def _better(prev: Cell | None, new: Cell) -> Cell:
     """The best round (load elsewhere only slows a round); a round with errors sticks."""
     if prev is None or (prev.note == "" and (new.note or (new.rps or 0) > (prev.rps or 0))):
@@ -204,7 +213,7 @@ def run_server(server: str, frameworks: list[str], dsn: str, tests: list[str],
                 run.invalid[f"{f}/*"] = problem
                 continue
             live.append(f)
-            for t in tests:
+            for t in _tests_of(f, tests):
                 # Twice: every worker of the server should answer (each has its own pool).
                 for _ in range(WORKERS):
                     problem = CHECKS[t](base, dsn, True)
@@ -212,18 +221,22 @@ def run_server(server: str, frameworks: list[str], dsn: str, tests: list[str],
                         run.invalid[f"{f}/{t}"] = problem
                         break
         for t in tests:
-            for f in live:
+            here = [f for f in live if t in _tests_of(f, tests)]
+            for f in here:
                 wrk(procs[f][1] + PATHS[t], 1, 64)  # warm-up: pools, prepared statements
             for c in connections:
-                for f in live:
+                for f in here:
                     if f"{f}/{t}" in run.invalid:
                         run.cells[(f, t, c)] = Cell(note=run.invalid[f"{f}/{t}"])
-                for _ in range(rounds):
-                    for f in live:
+                for r in range(rounds):
+                    # Every other round in reverse: whoever goes first after a change of
+                    # test type or connection count (a cold cache, a database still busy
+                    # with the last load) does so in only one round of two.
+                    for f in here if r % 2 == 0 else here[::-1]:
                         if f"{f}/{t}" not in run.invalid:
                             run.cells[(f, t, c)] = _better(run.cells.get((f, t, c)),
                                                            wrk(procs[f][1] + PATHS[t], seconds, c))
-                for f in live:
+                for f in here:
                     cell = run.cells[(f, t, c)]
                     if log:
                         shown = (f"{cell.rps:9,.0f} req/s p50 {cell.p50_ms} p99 {cell.p99_ms} ms"
@@ -234,7 +247,7 @@ def run_server(server: str, frameworks: list[str], dsn: str, tests: list[str],
         for f in live:
             run.rss_mb[f] = rss_per_worker_mb(procs[f][0].pid)
             # After load, answers must still be right (pools healthy, shapes right).
-            for t in tests:
+            for t in _tests_of(f, tests):
                 problem = CHECKS[t](procs[f][1], dsn, False)
                 if problem:
                     run.invalid[f"{f}/{t}"] = f"after load: {problem}"
