@@ -88,16 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     if not args.no_write:
-        path = os.path.join(HERE, "results.md")
-        marker = "<!-- http -->"  # the section `make bench-http` writes is kept
-        if os.path.exists(path):
-            with open(path) as f:
-                old = f.read()
-            if marker in old:
-                text = text.rstrip("\n") + "\n\n" + marker + old.split(marker, 1)[1]
-        with open(path, "w") as f:
-            f.write(text)
-        print(f"written {os.path.join(HERE, 'results.md')}")
+        from .results_file import PATH, write_section
+
+        write_section("", text)  # the http and tfb sections are kept
+        print(f"written {PATH}")
     return 0
 
 

@@ -268,13 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     if not args.no_write:
-        path = os.path.join(HERE, "results.md")
-        marker = "<!-- http -->"
-        old = open(path).read() if os.path.exists(path) else "# Stein benchmark results\n"
-        old = old.split(marker)[0].rstrip("\n")
-        with open(path, "w") as f:
-            f.write(f"{old}\n\n{marker}\n{text}")
-        print(f"written {path}")
+        from .results_file import PATH, write_section
+
+        write_section("<!-- http -->", text)
+        print(f"written {PATH}")
     bad = [k for k, r in results.items() if r.rps is None or r.note.startswith("INVALID")]
     return 1 if bad else 0
 

@@ -52,3 +52,17 @@ def test_summary_without_the_control_has_no_control_row() -> None:
     text = summary([run], ["db"], [16])
     assert "| uvicorn | stein/starlette | 1.25 |" in text
     assert "(control) |" not in text and "(ceiling) |" not in text
+
+
+def test_results_file_sections_are_replaced_one_at_a_time(tmp_path: Path) -> None:
+    from bench.results_file import write_section
+
+    path = str(tmp_path / "results.md")
+    write_section("<!-- tfb -->", "TFB 1", path)  # a fresh file gets the title on top
+    write_section("", "# Results\n\nin process", path)
+    write_section("<!-- http -->", "HTTP 1", path)
+    write_section("<!-- tfb -->", "TFB 2", path)
+    text = Path(path).read_text()
+    assert text == "# Results\n\nin process\n\n<!-- http -->\nHTTP 1\n\n<!-- tfb -->\nTFB 2\n"
+    write_section("", "# Results\n\nagain", path)
+    assert Path(path).read_text().endswith("<!-- http -->\nHTTP 1\n\n<!-- tfb -->\nTFB 2\n")

@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         blog = run_blog()
         print(blog, flush=True)
     elapsed = time.monotonic() - started
-    header = (f"Run on {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+    header = (f"Run {time.strftime('%Y-%m-%d %H:%M', time.gmtime(time.time() - elapsed))} UTC "
+              f"on {os.cpu_count()} CPUs, Python {platform.python_version()}, "
               f"{elapsed / 60:.1f} min; load average (1 min) before / after: "
               f"{load_before:.1f} / {os.getloadavg()[0]:.1f}.")
     from .report import render
@@ -69,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         with open(path, "w") as f:
             f.write(text)
         print(f"written {path}")
+        if ({r.server for r in runs} == set(SERVERS) and set(tests) == set(TESTS)
+                and not only and blog):
+            # results.md holds a full run only (a partial one would read as the summary).
+            from ..results_file import PATH, write_section
+            from .report import results_section
+
+            write_section("<!-- tfb -->", results_section(runs, tests, conns, header, blog))
+            print(f"written {PATH}")
     failed = any(r.invalid for r in runs) or any(
         c.rps is None for r in runs for c in r.cells.values())
     return 1 if failed else 0

@@ -104,3 +104,14 @@ def render(runs: list[ServerRun], tests: list[str], connections: list[int], seco
         blog,
     ]
     return "\n".join(parts)
+
+
+def results_section(runs: list[ServerRun], tests: list[str], connections: list[int],
+                    header: str, blog: str) -> str:
+    """The part of ``bench/results.md`` this benchmark writes: the targets and the blog."""
+    parts = ["### TechEmpower test types and the example blog (`make bench-tfb`)", "",
+             header + " Every cell, with latencies and RSS: `bench/tfb.md`.", "",
+             summary(runs, tests, connections).replace("### Targets", "#### Targets", 1)]
+    if blog:
+        parts.append(blog.replace("## The example blog", "#### The example blog", 1))
+    return "\n".join(parts)
