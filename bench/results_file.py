@@ -19,7 +19,6 @@ MARKERS = ["", "<!-- http -->", "<!-- tfb -->"]
 
 def split(text: str) -> dict[str, str]:
     """Each section's text (without its marker), by marker."""
-    out = dict.fromkeys(MARKERS, "")
     current = ""
     parts: dict[str, list[str]] = {m: [] for m in MARKERS}
     for line in text.splitlines():
@@ -27,9 +26,7 @@ def split(text: str) -> dict[str, str]:
             current = line.strip()
             continue
         parts[current].append(line)
-    for m in MARKERS:
-        out[m] = "\n".join(parts[m]).strip("\n")
-    return out
+    return {m: "\n".join(parts[m]).strip("\n") for m in MARKERS}
 
 
 def write_section(marker: str, text: str, path: str = PATH) -> None:

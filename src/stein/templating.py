@@ -133,7 +133,8 @@ def DispatchingLoader(app: Stein) -> Any:  # noqa: N802 - reads like the class i
     return _DispatchingLoader(app)
 
 
-def _context(app: Stein, context: dict[str, Any]) -> dict[str, Any]:
+def _context(actx: Any, context: dict[str, Any]) -> dict[str, Any]:
+    app = actx.app
     # Context processors run only when some are registered (the common fast path: none).
     if app.template_context_processors:
         app.update_template_context(context)
@@ -142,14 +143,12 @@ def _context(app: Stein, context: dict[str, Any]) -> dict[str, Any]:
     # Only objects that exist already (a template that never uses ``g`` creates none), and
     # never over a name the caller or a context processor set. ``session`` stays a proxy,
     # so a template that does not touch it does not load it.
-    actx = _cv_app.get(None)
-    if actx is not None:
-        real_g = actx._g
-        if real_g is not None and "g" not in context:
-            context["g"] = real_g
-        rctx = _cv_request.get(None)
-        if rctx is not None and "request" not in context:
-            context["request"] = rctx.request
+    real_g = actx._g
+    if real_g is not None and "g" not in context:
+        context["g"] = real_g
+    rctx = _cv_request.get(None)
+    if rctx is not None and "request" not in context:
+        context["request"] = rctx.request
     return context
 
 
@@ -163,11 +162,11 @@ def _render(app: Stein, template: Any, context: dict[str, Any]) -> str:
     return rv  # type: ignore[no-any-return]
 
 
-def _app() -> Stein:
+def _app_ctx() -> Any:
     actx = _cv_app.get(None)
     if actx is None:
         raise RuntimeError("Rendering a template needs an application context.")
-    return actx.app
+    return actx
 
 
 def render_template(template_name_or_list: Any, **context: Any) -> str:
@@ -176,16 +175,18 @@ def render_template(template_name_or_list: Any, **context: Any) -> str:
     ``request``, ``session``, ``g``, ``config``, ``url_for`` and ``get_flashed_messages``
     are always available in the template.
     """
-    app = _app()
+    actx = _app_ctx()
+    app = actx.app
     template = app.jinja_env.get_or_select_template(template_name_or_list)
-    return _render(app, template, _context(app, context))
+    return _render(app, template, _context(actx, context))
 
 
 def render_template_string(source: str, **context: Any) -> str:
     """Render a template from a string (autoescaped)."""
-    app = _app()
+    actx = _app_ctx()
+    app = actx.app
     template = app.jinja_env.from_string(source)
-    return _render(app, template, _context(app, context))
+    return _render(app, template, _context(actx, context))
 
 
 def _stream(app: Stein, template: Any, context: dict[str, Any]) -> Iterator[str]:
@@ -206,16 +207,18 @@ def _stream(app: Stein, template: Any, context: dict[str, Any]) -> Iterator[str]
 
 def stream_template(template_name_or_list: Any, **context: Any) -> Iterator[str]:
     """Render a template piece by piece, for a streamed response."""
-    app = _app()
+    actx = _app_ctx()
+    app = actx.app
     template = app.jinja_env.get_or_select_template(template_name_or_list)
-    return _stream(app, template, _context(app, context))
+    return _stream(app, template, _context(actx, context))
 
 
 def stream_template_string(source: str, **context: Any) -> Iterator[str]:
     """Render a template string piece by piece, for a streamed response."""
-    app = _app()
+    actx = _app_ctx()
+    app = actx.app
     template = app.jinja_env.from_string(source)
-    return _stream(app, template, _context(app, context))
+    return _stream(app, template, _context(actx, context))
 
 
 class TemplatingMixin:
